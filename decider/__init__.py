@@ -1,0 +1,1 @@
+"""The decider: labeled data, synthetic catalogs and the models that score candidate pairs."""

@@ -1,0 +1,132 @@
+"""A model folder: text encoder reference, 128-d reducer and decider, versioned together.
+
+``MODEL_DIR`` is what ``dedup run --model`` loads and what training writes:
+
+    model.json        kinds, versions, and which text encoder the reducer was fitted on
+    reducer.npz/json  the fitted reducer (encoders.reducer)
+    decider.json      the decider's parameters
+    text-encoder/     optional: a fine-tuned encoder; otherwise the configured/packaged one
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from decider.base import Decider, DeciderError
+from decider.baseline import ThresholdDecider
+from encoders.reducer import PcaReducer
+from encoders.text import TextEncoder
+
+MODEL_FILE = "model.json"
+ENCODER_FOLDER = "text-encoder"
+FORMAT_VERSION = 1
+DECIDER_KINDS: dict[str, type] = {"similarity-threshold": ThresholdDecider}
+
+
+class ModelError(RuntimeError):
+    """The model folder is missing, incomplete or inconsistent; the message says how to fix it."""
+
+
+def listing_text(listing: Mapping[str, Any]) -> str:
+    """What the text encoder reads: the title, with the brand in front when the title lacks it."""
+    title = str(listing.get("title") or "").strip()
+    brand = str(listing.get("brand") or "").strip()
+    if brand and brand.lower() not in title.lower():
+        return f"{brand} {title}"
+    return title
+
+
+@dataclass
+class ModelBundle:
+    encoder: TextEncoder
+    reducer: PcaReducer
+    decider: Decider
+    directory: Path | None = None
+
+    @property
+    def embedding_version(self) -> str:
+        """What a Milvus collection's vectors depend on: encoder weights, truncation, reducer."""
+        return f"{self.encoder.version}+len{self.encoder.max_length}+{self.reducer.version}"
+
+    @property
+    def version(self) -> str:
+        """Everything a duplicate decision depends on; part of each event id."""
+        return f"{self.embedding_version}+{self.decider.version}"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.reducer.transform(self.encoder.encode(texts))
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.reducer.save(directory)
+        self.decider.save(directory)
+        manifest = {
+            "format": FORMAT_VERSION,
+            "text_encoder": {"name": self.encoder.name, "version": self.encoder.version},
+            "reducer": {"version": self.reducer.version, "dim": self.reducer.dim},
+            "decider": {"kind": _decider_kind(self.decider), "version": self.decider.version},
+            "embedding_version": self.embedding_version,
+            "version": self.version,
+        }
+        (directory / MODEL_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
+        self.directory = directory
+
+    @classmethod
+    def load(
+        cls,
+        directory: Path,
+        *,
+        text_model_path: Path | None = None,
+        device: str = "auto",
+        batch_size: int = 64,
+        max_length: int = 64,
+    ) -> "ModelBundle":
+        manifest = read_manifest(directory)
+        encoder_path = directory / ENCODER_FOLDER if (directory / ENCODER_FOLDER).is_dir() else text_model_path
+        encoder = TextEncoder(encoder_path, device=device, batch_size=batch_size, max_length=max_length)
+        expected = manifest["text_encoder"]["version"]
+        if encoder.version != expected:
+            raise ModelError(
+                f"model {directory} was built on text encoder {expected}, but {encoder.version} is configured;"
+                " point DEDUP_ENCODER_TEXT_MODEL_PATH at the matching model or retrain"
+            )
+        reducer = PcaReducer.load(directory)
+        reducer.check_source(encoder.version)
+        decider = load_decider(directory, manifest["decider"]["kind"])
+        return cls(encoder=encoder, reducer=reducer, decider=decider, directory=directory)
+
+
+def read_manifest(directory: Path) -> dict[str, Any]:
+    path = directory / MODEL_FILE
+    if not path.is_file():
+        raise ModelError(f"no model at {directory} ({MODEL_FILE} missing): run `dedup demo` or `dedup train`")
+    try:
+        manifest = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{path} is not valid JSON: {exc}") from None
+    if manifest.get("format") != FORMAT_VERSION:
+        raise ModelError(f"{path} has format {manifest.get('format')}, this release reads {FORMAT_VERSION}")
+    return manifest
+
+
+def load_decider(directory: Path, kind: str) -> Decider:
+    decider_cls = DECIDER_KINDS.get(kind)
+    if decider_cls is None:
+        raise ModelError(f"unknown decider kind {kind!r} in {directory}; known: {sorted(DECIDER_KINDS)}")
+    try:
+        return decider_cls.load(directory)
+    except DeciderError as exc:
+        raise ModelError(str(exc)) from None
+
+
+def _decider_kind(decider: Decider) -> str:
+    for kind, decider_cls in DECIDER_KINDS.items():
+        if isinstance(decider, decider_cls):
+            return kind
+    raise ModelError(f"cannot save a decider of type {type(decider).__name__}: register it in DECIDER_KINDS")

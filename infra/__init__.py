@@ -1,0 +1,1 @@
+"""Infrastructure adapters: Milvus store, Redis cache and the embedded local stack."""

@@ -1,0 +1,1 @@
+"""Kafka side of listing-dedup: event schemas, consumer loop, producers, replay, the worker and the CLI."""

@@ -1,0 +1,250 @@
+"""``dedup``: the command line. Every failure a user can cause ends in one line on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from confluent_kafka import KafkaException
+
+from decider.bundle import ModelError
+from decider.datasets import DatasetError
+from encoders.reducer import ReducerError
+from encoders.text import EncoderError
+from infra.milvus_store import StoreError
+from infra.stack import StackError
+from stream.replay import ReplayError
+from stream.settings import DEFAULT_STATE_DIR, Settings, SettingsError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+USER_ERRORS = (
+    SettingsError,
+    StackError,
+    ModelError,
+    StoreError,
+    ReplayError,
+    DatasetError,
+    EncoderError,
+    ReducerError,
+    KafkaException,
+    FileNotFoundError,
+)
+log = logging.getLogger("dedup")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse prints usage plus the error; operators asked for just the error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"dedup: error: {message} (see `{self.prog} --help`)\n")
+
+
+def positive_int(text: str) -> int:
+    value = _number(text, int)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = _number(text, float)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def _number(text: str, kind: Callable[[str], Any]) -> Any:
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def service_options(*, live_group_flag: bool = True) -> argparse.ArgumentParser:
+    """Flags that override DEDUP_* variables; unset flags leave the environment's value."""
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("services (override DEDUP_* environment variables)")
+    group.add_argument("--bootstrap-servers", help="Kafka bootstrap servers [DEDUP_KAFKA_BOOTSTRAP_SERVERS]")
+    if live_group_flag:
+        group.add_argument("--group", dest="group_id", help="consumer group [DEDUP_KAFKA_GROUP_ID]")
+    group.add_argument("--topic", help="listing-created topic [DEDUP_TOPIC_LISTINGS]")
+    group.add_argument("--milvus-uri", help="Milvus Lite file or http://host:19530 [DEDUP_MILVUS_URI]")
+    group.add_argument("--collection", help="Milvus collection [DEDUP_MILVUS_COLLECTION]")
+    group.add_argument("--redis-url", help="redis://host:port/db [DEDUP_REDIS_URL]")
+    group.add_argument("--model", type=Path, help="model folder [DEDUP_MODEL_DIR]")
+    group.add_argument("--batch-size", type=positive_int, help="micro-batch size [DEDUP_WORKER_BATCH_MAX_SIZE]")
+    group.add_argument("--batch-timeout", type=positive_float, help="seconds [DEDUP_WORKER_BATCH_TIMEOUT_S]")
+    group.add_argument("--device", choices=["auto", "cpu", "cuda"], help="encoder device [DEDUP_ENCODER_DEVICE]")
+    group.add_argument(
+        "--log-level", type=str.upper, choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        default=os.environ.get("DEDUP_LOG_LEVEL", "INFO").upper(),
+    )
+    return parent
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    get = lambda name: getattr(args, name, None)  # noqa: E731 - flags absent from a subcommand read as unset
+    return Settings(
+        kafka={"bootstrap_servers": get("bootstrap_servers"), "group_id": get("group_id")},
+        topics={"listings": get("topic")},
+        milvus={"uri": get("milvus_uri"), "collection": get("collection")},
+        redis={"url": get("redis_url")},
+        encoder={"device": get("device")},
+        model={"model_dir": get("model")},
+        worker={"batch_max_size": get("batch_size"), "batch_timeout_s": get("batch_timeout"), "metrics_port": get("metrics_port")},
+    )
+
+
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(prog="dedup", description="Find duplicate marketplace listings as they are created.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+    services = service_options()
+
+    stack = commands.add_parser("stack", help="the local embedded stack (tansu broker, redis-server, Milvus Lite)")
+    stack.add_argument("action", choices=["up", "down", "status"])
+    stack.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    stack.add_argument("--kafka-port", type=positive_int, default=19092)
+    stack.add_argument("--redis-port", type=positive_int, default=16379)
+    stack.set_defaults(handler=cmd_stack)
+
+    publish = commands.add_parser("publish", parents=[services], help="publish a JSONL file as listing-created events")
+    publish.add_argument("file", type=Path)
+    publish.set_defaults(handler=cmd_publish)
+
+    run = commands.add_parser("run", parents=[services], help="run the worker")
+    run.add_argument("--max-events", type=positive_int, help="stop after this many events")
+    run.add_argument("--until-idle", type=positive_float, metavar="SECONDS", help="stop after this long without events")
+    run.add_argument("--metrics-port", type=positive_int, help="serve Prometheus metrics on this port")
+    run.set_defaults(handler=cmd_run)
+
+    replay = commands.add_parser(
+        "replay", parents=[service_options(live_group_flag=False)], help="reprocess a range of the topic"
+    )
+    start = replay.add_mutually_exclusive_group(required=True)
+    start.add_argument("--from-timestamp", metavar="ISO8601")
+    start.add_argument("--from-offsets", metavar="P:O[,P:O...]")
+    replay.add_argument("--to-timestamp", metavar="ISO8601")
+    replay.add_argument(
+        "--group", dest="replay_group", help="the replay's own consumer group, committed as it goes (default: a fresh one)"
+    )
+    replay.set_defaults(handler=cmd_replay)
+
+    demo = commands.add_parser("demo", parents=[services], help="the whole pipeline on the embedded stack")
+    demo.add_argument("--data", type=Path, help="a folder in the layout of shared/data/<set> (default: generated)")
+    demo.add_argument("--products", type=positive_int, default=400, help="generated catalog size (no --data)")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    demo.add_argument("--show", type=int, default=15, help="duplicate pairs to print")
+    demo.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    demo.set_defaults(handler=cmd_demo)
+    return parser
+
+
+def cmd_stack(args: argparse.Namespace) -> int:
+    from infra.stack import LocalStack
+
+    stack = LocalStack(args.state_dir, kafka_port=args.kafka_port, redis_port=args.redis_port)
+    if args.action == "down":
+        stopped = stack.down()
+        print(f"stopped: {', '.join(stopped) if stopped else 'nothing (no component started by `dedup stack up`)'}")
+        return EXIT_OK
+    status = stack.up() if args.action == "up" else stack.status()
+    for component in status.components:
+        state = "running" if component.running else "stopped"
+        pid = f" pid {component.pid}" if component.pid else ""
+        print(f"{component.name:8} {state:8} {component.endpoint}{pid}")
+    print(f"export DEDUP_KAFKA_BOOTSTRAP_SERVERS={status.kafka_bootstrap}")
+    print(f"export DEDUP_REDIS_URL={status.redis_url}")
+    print(f"export DEDUP_MILVUS_URI={status.milvus_uri}")
+    return EXIT_OK
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from stream.publish import publish_file
+
+    settings = settings_from(args)
+    report = publish_file(settings, args.file)
+    for line_number, reason in report.invalid:
+        print(f"{args.file}:{line_number}: {reason}", file=sys.stderr)
+    print(f"published {report.published} events to {settings.topics.listings}; {len(report.invalid)} invalid lines skipped")
+    return EXIT_FAILED if report.invalid else EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from stream.app import open_runtime
+
+    settings = settings_from(args)
+    stop = install_stop_handlers()
+    with open_runtime(settings) as runtime:
+        worker = runtime.worker(stop)
+        if settings.worker.metrics_port:
+            worker.metrics.serve(settings.worker.metrics_port)
+        metrics = worker.run(max_events=args.max_events, until_idle=args.until_idle)
+    print(
+        f"processed {metrics.processed} listings, {metrics.duplicates} duplicate-found events, "
+        f"{metrics.dead_lettered} dead letters, {metrics.retries} retries"
+    )
+    return EXIT_OK
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from stream.replay_command import run_replay
+
+    settings = settings_from(args)
+    result = run_replay(settings, args, install_stop_handlers())
+    print(
+        f"replayed {sum(r.size for r in result.ranges)} messages over {len(result.ranges)} partitions: "
+        f"{result.processed} listings, {result.duplicates} duplicate-found events, {result.dead_lettered} dead letters"
+    )
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from stream.demo import run_demo
+
+    return run_demo(args, settings_from(args))
+
+
+def install_stop_handlers() -> threading.Event:
+    """SIGTERM/SIGINT: stop polling, finish and commit the batch in hand, exit 0."""
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        log.info("%s received: finishing the batch in hand", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    return stop
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=getattr(args, "log_level", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for chatty in ("faiss.loader", "httpx"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)  # library start-up noise, not our events
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        return args.handler(args)
+    except USER_ERRORS as exc:
+        print(f"dedup: error: {one_line(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def one_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

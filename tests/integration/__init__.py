@@ -1,0 +1,1 @@
+"""Tests against real services: the tansu broker, redis-server and Milvus Lite."""

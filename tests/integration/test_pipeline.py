@@ -1,0 +1,203 @@
+"""The worker end to end on the real broker (tansu), redis-server and Milvus Lite."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+
+import orjson
+import pytest
+
+from decider.bundle import ModelBundle
+from decider.datasets import pairwise_scores
+from decider.synthetic import generate_catalog
+from infra.milvus_store import StoreUnavailable
+from stream.app import open_runtime
+from stream.demo import pairs_from_clusters
+from stream.events import duplicate_event_id, parse_listing
+from stream.settings import Settings
+from stream.worker import BatchOutcome, BatchProcessor
+from tests.streaming import committed_and_ends, duplicate_events, found_pairs, publish, read
+
+pytestmark = pytest.mark.integration
+
+
+def listing(listing_id: str, title: str, second: int, **extra: Any) -> dict[str, Any]:
+    return {"listing_id": listing_id, "title": title, "created_at": f"2026-01-01T00:00:{second:02d}Z", **extra}
+
+
+def run_worker(settings: Settings, model: ModelBundle, max_events: int | None = None, until_idle: float = 15.0):
+    with open_runtime(settings, model) as runtime:
+        metrics = runtime.worker().run(max_events=max_events, until_idle=until_idle)
+        return metrics, runtime.store.count()
+
+
+def test_catalog_end_to_end(pipeline_settings: Settings, baseline_model: ModelBundle) -> None:
+    catalog = generate_catalog(n_products=80, seed=5)
+    publish(pipeline_settings, catalog.listings)
+    n = len(catalog.listings)
+
+    metrics, stored = run_worker(pipeline_settings, baseline_model, max_events=n)
+
+    assert metrics.processed == n and metrics.dead_lettered == 0
+    assert stored == n
+    events = duplicate_events(pipeline_settings)
+    assert len(events) == metrics.duplicates > 0
+    created = {item["listing_id"]: parse_listing(orjson.dumps(item)).created_at_ms() for item in catalog.listings}
+    content = {item["listing_id"]: parse_listing(orjson.dumps(item)).content_hash() for item in catalog.listings}
+    for event in events:
+        assert event["event_id"] == duplicate_event_id(event["listing_id"], content[event["listing_id"]], baseline_model.version)
+        scores = [match["score"] for match in event["matches"]]
+        assert scores == sorted(scores, reverse=True)
+        for match in event["matches"]:
+            assert match["listing_id"] != event["listing_id"]
+            assert created[match["listing_id"]] <= created[event["listing_id"]]  # only earlier listings
+    quality = pairwise_scores(found_pairs(events), pairs_from_clusters(catalog.truth))
+    # The baseline threshold cannot tell near-miss variants (4TB vs 6TB) apart: a regression
+    # floor, far above chance, not a quality target (the trained decider has those).
+    assert quality["recall"] > 0.5 and quality["precision"] > 0.15, quality
+
+    committed, ends = committed_and_ends(pipeline_settings)
+    assert committed == ends and sum(ends.values()) == n
+
+    again, _ = run_worker(pipeline_settings, baseline_model, until_idle=2.0)
+    assert again.processed == 0 and again.batches == 0
+
+
+def test_duplicates_inside_one_batch_find_each_other_and_nothing_matches_itself(
+    pipeline_settings: Settings, baseline_model: ModelBundle
+) -> None:
+    first = listing("first", "Seagate IronWolf Pro 4TB NAS Hard Drive ST4000NE001", 1)
+    second = listing("second", "Seagate IronWolf Pro 4TB NAS Hard Drive ST4000NE001", 2)
+    unrelated = listing("other", "Bosch Serie 4 freestanding dishwasher SMS4HTI45E white", 3)
+    republished = listing("other", "Bosch Serie 4 freestanding dishwasher SMS4HTI45E white", 4)
+    publish(pipeline_settings, [second, unrelated, first, republished])
+
+    metrics, stored = run_worker(pipeline_settings, baseline_model, max_events=4)
+
+    assert metrics.batches == 1, "the test needs all four in one micro-batch"
+    assert stored == 3
+    events = duplicate_events(pipeline_settings)
+    assert [(e["listing_id"], [m["listing_id"] for m in e["matches"]]) for e in events] == [("second", ["first"])]
+    assert events[0]["matches"][0]["text_similarity"] > 0.99
+
+
+def test_malformed_events_go_to_the_dlq_with_reasons_and_the_rest_is_processed(
+    pipeline_settings: Settings, baseline_model: ModelBundle
+) -> None:
+    bad = [
+        b"{this is not json",
+        orjson.dumps({"listing_id": "no-title"}),
+        orjson.dumps({"listing_id": "numeric-title", "title": 1234}),
+        orjson.dumps({"listing_id": "huge", "title": "x" * 5_000}),
+        orjson.dumps({"listing_id": "bad-price", "title": "Kettle", "price": "cheap"}),
+    ]
+    good = [listing("g1", "Philips 1.7L electric kettle HD9350", 1), listing("g2", "Lego Technic 42115 Lamborghini", 2)]
+    publish(pipeline_settings, [*bad, *good])
+
+    metrics, stored = run_worker(pipeline_settings, baseline_model, max_events=len(bad) + len(good))
+
+    assert (metrics.processed, metrics.dead_lettered, stored) == (2, 5, 2)
+    letters = read(pipeline_settings, pipeline_settings.topics.dlq)
+    by_value = {message.value(): dict(message.headers()) for message in letters}
+    assert set(by_value) == set(bad), "dead letters carry the original bytes"
+    reasons = {value: headers["dedup.error"].decode() for value, headers in by_value.items()}
+    assert "not valid JSON" in reasons[bad[0]]
+    assert "title: Field required" in reasons[bad[1]]
+    assert "title: Input should be a valid string" in reasons[bad[2]]
+    assert "over the 1000 limit" in reasons[bad[3]]
+    assert "price" in reasons[bad[4]]
+    assert all(headers["dedup.source.topic"] == pipeline_settings.topics.listings.encode() for headers in by_value.values())
+    committed, ends = committed_and_ends(pipeline_settings)
+    assert committed == ends
+
+
+class CrashAfterDelivery(BatchProcessor):
+    """Upserts and delivers, then dies before the commit: the worst moment for a crash."""
+
+    def process(self, messages):  # type: ignore[no-untyped-def]
+        super().process(messages)
+        raise RuntimeError("simulated crash before commit")
+
+
+def test_a_crash_before_commit_only_causes_harmless_reprocessing(
+    pipeline_settings: Settings, baseline_model: ModelBundle
+) -> None:
+    catalog = generate_catalog(n_products=20, seed=11)
+    publish(pipeline_settings, catalog.listings)
+    n = len(catalog.listings)
+    with open_runtime(pipeline_settings, baseline_model) as runtime:
+        worker = runtime.worker()
+        worker.processor = CrashAfterDelivery(
+            runtime.pipeline, runtime.producer, duplicates_topic=pipeline_settings.topics.duplicates,
+            dlq_topic=pipeline_settings.topics.dlq, max_title_chars=1_000,
+        )
+        with pytest.raises(RuntimeError, match="simulated crash"):
+            worker.run(max_events=n, until_idle=15)
+    committed, _ = committed_and_ends(pipeline_settings, raw=True)
+    assert all(offset < 0 for offset in committed.values()), "nothing may be committed after a crash"
+    first_pass = duplicate_events(pipeline_settings)
+
+    metrics, stored = run_worker(pipeline_settings, baseline_model, max_events=n)
+
+    assert metrics.processed == n and stored == n
+    all_events = duplicate_events(pipeline_settings)
+    times_sent = Counter(event["event_id"] for event in all_events)
+    assert first_pass and all(times_sent[event["event_id"]] == 2 for event in first_pass), (
+        "a reprocessed listing must be reported again under the same event id"
+    )
+    ids_per_listing: dict[str, set[str]] = {}
+    for event in all_events:
+        ids_per_listing.setdefault(event["listing_id"], set()).add(event["event_id"])
+    assert all(len(ids) == 1 for ids in ids_per_listing.values())
+    committed, ends = committed_and_ends(pipeline_settings)
+    assert committed == ends
+
+
+class FlakyStore(BatchProcessor):
+    failures_left = 2
+
+    def process(self, messages) -> BatchOutcome:  # type: ignore[no-untyped-def]
+        if self.failures_left:
+            self.failures_left -= 1
+            raise StoreUnavailable("milvus: connection refused (simulated)")
+        return super().process(messages)
+
+
+def test_a_store_outage_is_retried_with_backoff_and_nothing_is_lost(
+    pipeline_settings: Settings, baseline_model: ModelBundle
+) -> None:
+    items = [listing(f"r{i}", f"Samsung 870 EVO {size} SSD", i) for i, size in enumerate(["250GB", "500GB", "1TB", "2TB"])]
+    publish(pipeline_settings, items)
+    with open_runtime(pipeline_settings, baseline_model) as runtime:
+        worker = runtime.worker()
+        worker.processor = FlakyStore(
+            runtime.pipeline, runtime.producer, duplicates_topic=pipeline_settings.topics.duplicates,
+            dlq_topic=pipeline_settings.topics.dlq, max_title_chars=1_000,
+        )
+        metrics = worker.run(max_events=len(items), until_idle=15)
+        stored = runtime.store.count()
+    assert metrics.retries == 2
+    assert metrics.processed == len(items) and stored == len(items)
+    committed, ends = committed_and_ends(pipeline_settings)
+    assert committed == ends
+
+
+def test_stop_event_finishes_the_batch_in_hand_and_commits(pipeline_settings: Settings, baseline_model: ModelBundle) -> None:
+    items = [listing(f"s{i}", f"Anker PowerCore {mah} mAh power bank", i) for i, mah in enumerate([5000, 10000, 20000])]
+    publish(pipeline_settings, items)
+    stop = threading.Event()
+    with open_runtime(pipeline_settings, baseline_model) as runtime:
+        worker = runtime.worker(stop)
+        original = worker.processor.process
+
+        def process_then_stop(messages):  # type: ignore[no-untyped-def]
+            stop.set()  # SIGTERM arrives while this batch is being processed
+            return original(messages)
+
+        worker.processor.process = process_then_stop  # type: ignore[method-assign]
+        metrics = worker.run()
+    assert metrics.batches == 1 and metrics.processed >= 1
+    committed, _ = committed_and_ends(pipeline_settings)
+    assert sum(offset for offset in committed.values() if offset > 0) == metrics.processed
