@@ -19,7 +19,7 @@ from decider.datasets import DatasetError
 from encoders.reducer import ReducerError
 from encoders.text import EncoderError
 from infra.milvus_store import StoreError
-from infra.stack import StackError
+from infra.stack import MILVUS, ComponentStatus, StackError
 from stream.replay import ReplayError
 from stream.settings import DEFAULT_STATE_DIR, Settings, SettingsError
 
@@ -157,13 +157,19 @@ def cmd_stack(args: argparse.Namespace) -> int:
         return EXIT_OK
     status = stack.up() if args.action == "up" else stack.status()
     for component in status.components:
-        state = "running" if component.running else "stopped"
-        pid = f" pid {component.pid}" if component.pid else ""
-        print(f"{component.name:8} {state:8} {component.endpoint}{pid}")
-    print(f"export DEDUP_KAFKA_BOOTSTRAP_SERVERS={status.kafka_bootstrap}")
-    print(f"export DEDUP_REDIS_URL={status.redis_url}")
-    print(f"export DEDUP_MILVUS_URI={status.milvus_uri}")
+        print(f"{component.name:8} {component_state(component):10} {component.endpoint}")
+    if all(component.running for component in status.components):
+        print(f"export DEDUP_KAFKA_BOOTSTRAP_SERVERS={status.kafka_bootstrap}")
+        print(f"export DEDUP_REDIS_URL={status.redis_url}")
+        print(f"export DEDUP_MILVUS_URI={status.milvus_uri}")
     return EXIT_OK
+
+
+def component_state(component: ComponentStatus) -> str:
+    if component.name == MILVUS:
+        # Milvus Lite has no process of its own: each worker opens the file in-process.
+        return "embedded"
+    return f"running (pid {component.pid})" if component.running else "stopped"
 
 
 def cmd_publish(args: argparse.Namespace) -> int:

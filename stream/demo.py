@@ -122,8 +122,7 @@ def demo_model(args: argparse.Namespace, settings: Settings, data: DemoData) -> 
     encoder_settings = settings.encoder
     if args.model is not None:
         return ModelBundle.load(args.model, device=encoder_settings.device, batch_size=encoder_settings.batch_size)
-    key = hashlib.sha256(f"{data.name}|{data.calibration_source}".encode()).hexdigest()[:10]
-    model_dir = args.state_dir / "models" / f"demo-{key}"
+    model_dir = demo_model_dir(args, data)
     if (model_dir / "model.json").is_file():
         return ModelBundle.load(model_dir, device=encoder_settings.device, batch_size=encoder_settings.batch_size)
     log.info("fitting the reducer and calibrating the baseline decider on %s", data.calibration_source)
@@ -132,7 +131,16 @@ def demo_model(args: argparse.Namespace, settings: Settings, data: DemoData) -> 
     sample.update(data.calibration_listings)
     model = fit_baseline_bundle(encoder, sample, data.calibration_pairs, clusters=data.calibration_clusters)
     model.save(model_dir)
+    print(f"model saved to {model_dir} (use it with `dedup run --model {model_dir}`)")
     return model
+
+
+def demo_model_dir(args: argparse.Namespace, data: DemoData) -> Path:
+    """The generated catalog's model doubles as the default model, so `dedup run` works after `make demo`."""
+    if args.data is None:
+        return args.state_dir / "model"
+    key = hashlib.sha256(f"{data.name}|{data.calibration_source}".encode()).hexdigest()[:10]
+    return args.state_dir / "models" / f"demo-{key}"
 
 
 def demo_settings(base: Settings, status: StackStatus, run_id: str, model: ModelBundle) -> Settings:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 DEFAULT_MAX_TITLE_CHARS = 1_000
 DEFAULT_MAX_EVENT_BYTES = 256 * 1024
+MAX_LISTING_ID_BYTES = 256  # the Milvus primary key's VARCHAR limit
 
 
 class InvalidEvent(ValueError):
@@ -48,6 +49,13 @@ class ListingCreated(BaseModel):
     created_at: str | int | float | None = Field(
         default=None, description="ISO 8601 string or epoch seconds/milliseconds"
     )
+
+    @field_validator("listing_id")
+    @classmethod
+    def _listing_id_fits_the_store(cls, listing_id: str) -> str:
+        if len(listing_id.encode()) > MAX_LISTING_ID_BYTES:
+            raise ValueError(f"listing_id is over {MAX_LISTING_ID_BYTES} bytes in UTF-8")
+        return listing_id
 
     @field_validator("title")
     @classmethod

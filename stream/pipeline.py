@@ -20,7 +20,7 @@ import numpy as np
 from decider.bundle import ModelBundle, listing_text
 from decider.pairs import CandidatePairs
 from infra.cache import CachedVectors, EmbeddingCache
-from infra.milvus_store import ListingRecord, ListingStore, Neighbor
+from infra.milvus_store import MAX_LABEL_LENGTH, ListingRecord, ListingStore, Neighbor
 from stream.events import (
     DeciderRef,
     DuplicateFound,
@@ -210,11 +210,18 @@ def _record(item: Incoming, text_vector: np.ndarray) -> ListingRecord:
         listing_id=listing.listing_id,
         text_vector=text_vector,
         image_vector=None,
-        category=listing.category,
-        seller_id=listing.seller_id,
+        category=clip_utf8(listing.category),
+        seller_id=clip_utf8(listing.seller_id),
         created_at_ms=item.created_at_ms,
         price=listing.price,
     )
+
+
+def clip_utf8(value: str | None, max_bytes: int = MAX_LABEL_LENGTH) -> str | None:
+    """Milvus VARCHAR limits count bytes; an over-long label must not fail the whole batch."""
+    if value is None:
+        return None
+    return value.encode()[:max_bytes].decode(errors="ignore")
 
 
 def _optional(value: Any) -> float | None:

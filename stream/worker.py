@@ -28,6 +28,7 @@ from stream.pipeline import DedupPipeline, Incoming
 log = logging.getLogger(__name__)
 
 RETRYABLE = (StoreUnavailable, DeliveryError)
+JOIN_GRACE_S = 60.0  # --until-idle waits this much longer while the group join is still pending
 PartitionKey = tuple[str, int]
 
 
@@ -203,18 +204,20 @@ class Worker:
         self.clock = clock
         self.offsets = OffsetTracker()
         self._backoff = retry_backoff_s
+        self._assigned_at: float | None = None
 
     def run(self, *, max_events: int | None = None, until_idle: float | None = None) -> WorkerMetrics:
         """Runs until stopped, until ``max_events`` were consumed, or after ``until_idle`` quiet seconds."""
         self.consumer.subscribe([self.topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
-        idle_since = self.clock()
+        started = self.clock()
+        idle_since = started
         try:
             while not self.stop.is_set() and not self._reached(max_events):
                 limit = None if max_events is None else max_events - self._consumed()
                 messages = self.batcher.collect(self._consume, limit)
                 self.summary.maybe_log(self.lag)
                 if not messages:
-                    if until_idle is not None and self.clock() - idle_since >= until_idle:
+                    if until_idle is not None and self._idle_for(idle_since, started) >= until_idle:
                         break
                     continue
                 idle_since = self.clock()
@@ -263,6 +266,16 @@ class Worker:
     def _consume(self, count: int, timeout_s: float) -> list[Message]:
         return self.consumer.consume(num_messages=count, timeout=timeout_s)
 
+    def _idle_for(self, idle_since: float, started: float) -> float:
+        """Idle time counts from the first assignment: waiting for the group join is not idleness.
+
+        Without any assignment the clock starts at ``started`` plus a grace period, so a worker
+        that can never join still stops.
+        """
+        if self._assigned_at is None:
+            return self.clock() - started - JOIN_GRACE_S
+        return self.clock() - max(idle_since, self._assigned_at)
+
     def _consumed(self) -> int:
         return self.metrics.processed + self.metrics.dead_lettered
 
@@ -270,6 +283,7 @@ class Worker:
         return max_events is not None and self._consumed() >= max_events
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._assigned_at = self.clock()
         log.info("assigned %s", ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "nothing")
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:

@@ -56,6 +56,7 @@ def test_unknown_fields_are_kept() -> None:
         (b'{"listing_id": "a", "title": "x", "price": "9.99"}', "price: Input should be a valid number"),
         (b'{"listing_id": "a", "title": "x", "images": "one.jpg"}', "images: Input should be a valid list"),
         (None, "tombstone"),
+        (("{\"listing_id\": \"%s\", \"title\": \"x\"}" % ("é" * 200)).encode(), "over 256 bytes"),
     ],
 )
 def test_malformed_events_are_rejected_with_a_reason(value: bytes | None, reason: str) -> None:
