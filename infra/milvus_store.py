@@ -37,6 +37,7 @@ from typing import Any, TypeVar
 
 import grpc
 import numpy as np
+import orjson
 from pymilvus import DataType, MilvusClient
 from pymilvus.client.types import Status
 from pymilvus.exceptions import ErrorCode, MilvusException, MilvusUnavailableException
@@ -48,6 +49,10 @@ METRIC = "IP"
 CONSISTENCY = "Strong"  # a listing upserted a moment ago must be found by the next search
 MAX_ID_LENGTH = 256
 MAX_LABEL_LENGTH = 256
+# The fields a decider reads (title, brand, model_number, price, ...) as JSON, returned with each
+# search hit so scoring a candidate needs no second round trip.
+ATTRIBUTES_FIELD = "attributes"
+MAX_ATTRIBUTES_BYTES = 8_192
 PRICE_UNKNOWN = float("nan")
 DEFAULT_REQUEST_TIMEOUT_S = 30.0
 
@@ -58,7 +63,7 @@ FETCH_CHUNK_IDS = 1_000
 
 TEXT_FIELD = "text_vector"
 IMAGE_FIELD = "image_vector"
-_NEIGHBOUR_FIELDS = ["created_at"]
+_NEIGHBOUR_FIELDS = ["created_at", ATTRIBUTES_FIELD]
 _VECTOR_FIELDS = [TEXT_FIELD, IMAGE_FIELD, "has_image"]
 
 # Milvus answers these when it is down, overloaded or throttling: worth retrying later.
@@ -89,6 +94,7 @@ class ListingRecord:
     seller_id: str | None
     created_at_ms: int
     price: float | None
+    attributes: Mapping[str, Any] | None = None  # what deciders read; clipped to MAX_ATTRIBUTES_BYTES
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,7 @@ class Neighbor:
     listing_id: str
     similarity: float  # inner product of normalised vectors, i.e. cosine similarity
     created_at_ms: int
+    attributes: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -352,7 +359,8 @@ class ListingStore:
             )
 
     def _check_schema(self, fields: Mapping[str, Mapping[str, Any]]) -> None:
-        missing = [name for name in (TEXT_FIELD, IMAGE_FIELD, "has_image", "created_at") if name not in fields]
+        required = (TEXT_FIELD, IMAGE_FIELD, "has_image", "created_at", ATTRIBUTES_FIELD)
+        missing = [name for name in required if name not in fields]
         if missing:
             raise StoreError(
                 f"collection '{self.collection}' at {self.uri} lacks fields {missing}: "
@@ -398,6 +406,7 @@ class ListingStore:
         schema.add_field("seller_id", DataType.VARCHAR, max_length=MAX_LABEL_LENGTH)
         schema.add_field("created_at", DataType.INT64)
         schema.add_field("price", DataType.FLOAT)
+        schema.add_field(ATTRIBUTES_FIELD, DataType.VARCHAR, max_length=MAX_ATTRIBUTES_BYTES)
         return schema
 
     def _index_specs(self, layout: _ImageLayout) -> list[dict[str, Any]]:
@@ -429,6 +438,7 @@ class ListingStore:
             "seller_id": record.seller_id or "",
             "created_at": int(record.created_at_ms),
             "price": PRICE_UNKNOWN if record.price is None else float(record.price),
+            ATTRIBUTES_FIELD: encode_attributes(record.attributes),
         }
 
     def _as_vector(self, vector: np.ndarray, listing_id: str, name: str) -> np.ndarray:
@@ -508,7 +518,35 @@ def _neighbour(hit: Mapping[str, Any]) -> Neighbor:
         listing_id=str(hit.id),  # type: ignore[attr-defined]
         similarity=float(hit["distance"]),
         created_at_ms=int(hit["entity"]["created_at"]),
+        attributes=decode_attributes(hit["entity"].get(ATTRIBUTES_FIELD)),
     )
+
+
+def encode_attributes(attributes: Mapping[str, Any] | None) -> str:
+    """JSON within the VARCHAR limit: long text fields are shortened, never the whole row refused."""
+    if not attributes:
+        return ""
+    encoded = orjson.dumps(attributes, option=orjson.OPT_SERIALIZE_NUMPY)
+    if len(encoded) <= MAX_ATTRIBUTES_BYTES:
+        return encoded.decode()
+    shortened = dict(attributes)
+    for name in sorted(shortened, key=lambda key: -len(str(shortened[key]))):
+        if isinstance(shortened[name], str):
+            shortened[name] = shortened[name][:200]
+        encoded = orjson.dumps(shortened, option=orjson.OPT_SERIALIZE_NUMPY)
+        if len(encoded) <= MAX_ATTRIBUTES_BYTES:
+            return encoded.decode()
+    return ""
+
+
+def decode_attributes(text: str | None) -> dict[str, Any] | None:
+    if not text:
+        return None
+    try:
+        decoded = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    return decoded if isinstance(decoded, dict) else None
 
 
 def _vectors_of(row: Mapping[str, Any]) -> tuple[str, tuple[np.ndarray, np.ndarray | None]]:

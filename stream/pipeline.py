@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -134,17 +134,20 @@ class DedupPipeline:
     ) -> CandidatePairs:
         query_rows: list[int] = []
         candidate_ids: list[str] = []
+        candidate_listings: list[Mapping[str, Any] | None] = []
         for row, (item, found) in enumerate(zip(items, neighbours)):
             earlier = [n for n in found if _is_earlier(n, item)][: self.candidates]
             query_rows.extend([row] * len(earlier))
             candidate_ids.extend(n.listing_id for n in earlier)
+            candidate_listings.extend(n.attributes for n in earlier)
         candidate_text = self._candidate_vectors(candidate_ids, items, vectors)
         return CandidatePairs.from_vectors(
             query_ids=[items[row].listing.listing_id for row in query_rows],
             candidate_ids=candidate_ids,
             query_text=vectors[query_rows] if query_rows else np.zeros((0, vectors.shape[1]), np.float32),
             candidate_text=candidate_text,
-            query_listings=[items[row].listing.model_dump() for row in query_rows],
+            query_listings=[decider_attributes(items[row].listing) for row in query_rows],
+            candidate_listings=candidate_listings,
         )
 
     def _candidate_vectors(self, ids: Sequence[str], items: Sequence[Incoming], vectors: np.ndarray) -> np.ndarray:
@@ -214,7 +217,19 @@ def _record(item: Incoming, text_vector: np.ndarray) -> ListingRecord:
         seller_id=clip_utf8(listing.seller_id),
         created_at_ms=item.created_at_ms,
         price=listing.price,
+        attributes=decider_attributes(listing),
     )
+
+
+DECIDER_FIELDS = ("title", "brand", "model_number", "price", "currency", "category", "description")
+
+
+def decider_attributes(listing: ListingCreated) -> dict[str, Any]:
+    """The raw fields a decider may compare; stored with the vectors so candidates carry them."""
+    fields = listing.model_dump(include=set(DECIDER_FIELDS), exclude_none=True)
+    if "description" in fields:
+        fields["description"] = fields["description"][:500]
+    return fields
 
 
 def clip_utf8(value: str | None, max_bytes: int = MAX_LABEL_LENGTH) -> str | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -212,3 +214,20 @@ def test_queries_of_the_wrong_shape_are_rejected(store: ListingStore) -> None:
 def test_an_unreachable_server_is_reported_as_retryable() -> None:
     with pytest.raises(StoreUnavailable, match="retry later"):
         ListingStore(f"http://127.0.0.1:{free_port()}", "listings", model_version=MODEL, request_timeout_s=2.0)
+
+
+def test_search_hits_carry_the_listing_attributes_deciders_read(store: ListingStore) -> None:
+    text = unit_vectors(3, seed=41)
+    long_description = "spec sheet " * 2_000  # far past the VARCHAR limit
+    attributes = [
+        {"title": "Seagate IronWolf Pro 4TB ST4000NE001", "brand": "Seagate", "price": 154.1},
+        {"title": "Kettle", "description": long_description},
+        None,
+    ]
+    store.upsert([replace(record, attributes=attrs) for record, attrs in zip(records(text), attributes)])
+    hits = {hit.listing_id: hit for hit in store.search(text, limit=3)[0]}
+    assert hits["listing-0"].attributes == attributes[0]
+    shortened = hits["listing-1"].attributes
+    assert shortened is not None and shortened["title"] == "Kettle"
+    assert long_description.startswith(shortened["description"]) and len(shortened["description"]) < 1_000
+    assert hits["listing-2"].attributes is None
