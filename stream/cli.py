@@ -136,6 +136,18 @@ def build_parser() -> OneLineParser:
     )
     replay.set_defaults(handler=cmd_replay)
 
+    evaluate = commands.add_parser("eval", parents=[services], help="precision/recall/F1 of a model on labeled data")
+    evaluate.add_argument("--data", type=Path, required=True, help="a folder in the layout of shared/data/<set>")
+    evaluate.add_argument("--split", default="test", help="pairs/<split>.csv to score (default test)")
+    evaluate.add_argument(
+        "--stream", action="store_true", help="stream every listing through the real pipeline and compare pairs found"
+    )
+    evaluate.add_argument("--seed", type=int, default=7, help="--stream: the shuffle of the listings")
+    evaluate.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, help="--stream: the embedded stack")
+    evaluate.add_argument("--no-baselines", action="store_true", help="skip the TF-IDF and raw-embedding baselines")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.set_defaults(handler=cmd_eval)
+
     demo = commands.add_parser("demo", parents=[services], help="the whole pipeline on the embedded stack")
     demo.add_argument("--data", type=Path, help="a folder in the layout of shared/data/<set> (default: generated)")
     demo.add_argument("--products", type=positive_int, default=400, help="generated catalog size (no --data)")
@@ -209,6 +221,20 @@ def cmd_replay(args: argparse.Namespace) -> int:
         f"replayed {sum(r.size for r in result.ranges)} messages over {len(result.ranges)} partitions: "
         f"{result.processed} listings, {result.duplicates} duplicate-found events, {result.dead_lettered} dead letters"
     )
+    return EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from stream.eval_command import print_report, print_stream_report, run_pair_eval, run_stream_eval
+
+    settings = settings_from(args)
+    if args.model is None:
+        args.model = settings.model.model_dir
+    if args.stream:
+        args.show, args.quiet = 0, True
+        print_stream_report(run_stream_eval(args, settings), args.json)
+    else:
+        print_report(run_pair_eval(args, settings), args.json)
     return EXIT_OK
 
 

@@ -65,7 +65,11 @@ def demo_on_stack(args: argparse.Namespace, base: Settings, status: StackStatus)
     settings = demo_settings(base, status, run_id, model)
     log.info("demo %s: %d listings from %s, model %s", run_id, len(data.listings), data.name, model.version)
     publish_values(settings, [(listing["listing_id"], orjson.dumps(listing)) for listing in data.listings])
+    candidate_pairs: set[frozenset[str]] = set()
     with open_runtime(settings, model) as runtime:
+        runtime.pipeline.on_candidates = lambda pairs: candidate_pairs.update(
+            frozenset(pair) for pair in zip(pairs.query_ids, pairs.candidate_ids)
+        )
         worker_started = time.monotonic()
         metrics = runtime.worker().run(max_events=len(data.listings), until_idle=60)
         worker_s = time.monotonic() - worker_started
@@ -73,16 +77,19 @@ def demo_on_stack(args: argparse.Namespace, base: Settings, status: StackStatus)
         runtime.store.drop()  # demo runs are independent; the Milvus Lite file must not grow with each
     found = found_pairs(events)
     scores = pairwise_scores(found, data.truth)
-    print_report(data, events, scores, args.show)
+    if not getattr(args, "quiet", False):
+        print_report(data, events, scores, args.show)
     return {
         "data": data.name,
         "listings": len(data.listings),
         "duplicate_events": len(events),
         "pairs_found": len(found),
         "true_pairs": len(data.truth),
+        "candidate_recall": round(len(candidate_pairs & data.truth) / len(data.truth), 4) if data.truth else None,
         **{key: round(value, 4) if isinstance(value, float) else value for key, value in scores.items()},
         "worker_events_per_s": round(metrics.processed / worker_s, 1) if worker_s else None,
         "model_version": model.version,
+        "threshold": round(model.decider.threshold, 6),
         "calibrated_on": data.calibration_source,
     }
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from decider.bundle import ModelBundle, listing_text
-from decider.pairs import CandidatePairs
+from decider.pairs import CandidatePairs, decider_fields
 from infra.cache import CachedVectors, EmbeddingCache
 from infra.milvus_store import MAX_LABEL_LENGTH, ListingRecord, ListingStore, Neighbor
 from stream.events import (
@@ -80,11 +80,14 @@ class DedupPipeline:
         cache: EmbeddingCache | None,
         *,
         candidates: int = 10,
+        on_candidates: Callable[[CandidatePairs], None] | None = None,
     ) -> None:
         self.model = model
         self.store = store
         self.cache = cache
         self.candidates = candidates
+        # Evaluation hook: sees every candidate pair, so the ANN stage's recall can be measured.
+        self.on_candidates = on_candidates
 
     def process(self, batch: Sequence[Incoming]) -> BatchReport:
         items = latest_per_listing(batch)
@@ -104,6 +107,8 @@ class DedupPipeline:
         with report.timed("candidates"):
             pairs = self._candidate_pairs(items, vectors, neighbours)
         report.candidates = len(pairs)
+        if self.on_candidates is not None:
+            self.on_candidates(pairs)
         with report.timed("decide"):
             report.duplicates = self._decide(items, pairs)
         return report
@@ -221,15 +226,9 @@ def _record(item: Incoming, text_vector: np.ndarray) -> ListingRecord:
     )
 
 
-DECIDER_FIELDS = ("title", "brand", "model_number", "price", "currency", "category", "description")
-
-
 def decider_attributes(listing: ListingCreated) -> dict[str, Any]:
-    """The raw fields a decider may compare; stored with the vectors so candidates carry them."""
-    fields = listing.model_dump(include=set(DECIDER_FIELDS), exclude_none=True)
-    if "description" in fields:
-        fields["description"] = fields["description"][:500]
-    return fields
+    """Stored with the vectors so that candidates carry what the decider compares."""
+    return decider_fields(listing.model_dump())
 
 
 def clip_utf8(value: str | None, max_bytes: int = MAX_LABEL_LENGTH) -> str | None:

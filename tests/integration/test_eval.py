@@ -1,0 +1,60 @@
+"""`dedup eval` on a small generated set in the shared layout: pairs mode and stream mode."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import orjson
+import pytest
+
+from decider.bundle import ModelBundle
+from decider.synthetic import generate_catalog
+from infra.stack import StackStatus
+from stream.cli import main
+from stream.demo import demo_on_stack
+from stream.eval_command import stream_report
+from stream.settings import Settings
+
+pytestmark = pytest.mark.integration
+PAIR_KEYS = {"precision", "recall", "f1", "macro_f1", "threshold", "pairs", "positives"}
+
+
+@pytest.fixture(scope="module")
+def labeled_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("set") / "generated"
+    generate_catalog(n_products=60, seed=77).write(root)
+    (root / "pairs" / "test.csv").write_bytes((root / "pairs" / "valid.csv").read_bytes())
+    return root
+
+
+def test_pair_eval_prints_the_metrics_as_json_and_writes_plots(
+    labeled_set: Path, baseline_model: ModelBundle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["eval", "--data", str(labeled_set), "--split", "test", "--model", str(baseline_model.directory), "--json", "--device", "cpu"])
+    assert code == 0
+    report = orjson.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert PAIR_KEYS <= set(report)
+    assert 0 < report["f1"] <= 1 and 0 < report["macro_f1"] <= 1 and report["positives"] > 0
+    assert report["threshold"] == pytest.approx(baseline_model.decider.threshold, abs=1e-5)
+    assert {"tfidf_char_2_4_cosine", "raw_all-MiniLM-L6-v2_cosine"} <= set(report["baselines"])
+    assert all(Path(path).is_file() for path in report["plots"])
+
+
+def test_stream_eval_reports_candidate_recall(
+    labeled_set: Path, baseline_model: ModelBundle, pipeline_settings: Settings, tmp_path: Path
+) -> None:
+    status = StackStatus(
+        components=(),
+        state_dir=tmp_path,
+        kafka_bootstrap=pipeline_settings.kafka.bootstrap_servers,
+        redis_url=pipeline_settings.redis.url.get_secret_value(),
+        milvus_uri=pipeline_settings.milvus.uri,
+    )
+    args = argparse.Namespace(
+        data=labeled_set, model=baseline_model.directory, seed=3, state_dir=tmp_path, show=0, quiet=True, products=0
+    )
+    report = stream_report(demo_on_stack(args, pipeline_settings, status))
+    assert PAIR_KEYS | {"candidate_recall"} <= set(report)
+    assert report["recall"] <= report["candidate_recall"] <= 1, "a pair cannot be found without being a candidate"
+    assert report["candidate_recall"] > 0.5 and report["listings"] > 60
