@@ -20,13 +20,14 @@ import numpy as np
 
 from decider.base import Decider, DeciderError
 from decider.baseline import ThresholdDecider
+from decider.trained import TrainedDecider
 from encoders.reducer import PcaReducer
 from encoders.text import TextEncoder
 
 MODEL_FILE = "model.json"
 ENCODER_FOLDER = "text-encoder"
 FORMAT_VERSION = 1
-DECIDER_KINDS: dict[str, type] = {"similarity-threshold": ThresholdDecider}
+DECIDER_KINDS: dict[str, type] = {"similarity-threshold": ThresholdDecider, "gradient-boosting": TrainedDecider}
 
 
 class ModelError(RuntimeError):

@@ -53,6 +53,12 @@ MAX_LABEL_LENGTH = 256
 # search hit so scoring a candidate needs no second round trip.
 ATTRIBUTES_FIELD = "attributes"
 MAX_ATTRIBUTES_BYTES = 8_192
+# Normalised product identifiers (model numbers, GTINs): a lexical candidate channel beside the
+# vectors, for duplicates whose titles differ but whose model numbers agree.
+CODES_FIELD = "codes"
+MAX_CODES = 8
+MAX_CODE_LENGTH = 64
+CODE_QUERY_LIMIT = 16_384
 PRICE_UNKNOWN = float("nan")
 DEFAULT_REQUEST_TIMEOUT_S = 30.0
 
@@ -63,7 +69,8 @@ FETCH_CHUNK_IDS = 1_000
 
 TEXT_FIELD = "text_vector"
 IMAGE_FIELD = "image_vector"
-_NEIGHBOUR_FIELDS = ["created_at", ATTRIBUTES_FIELD]
+FIRST_SEEN_FIELD = "first_seen"
+_NEIGHBOUR_FIELDS = ["created_at", FIRST_SEEN_FIELD, ATTRIBUTES_FIELD]
 _VECTOR_FIELDS = [TEXT_FIELD, IMAGE_FIELD, "has_image"]
 
 # Milvus answers these when it is down, overloaded or throttling: worth retrying later.
@@ -95,6 +102,8 @@ class ListingRecord:
     created_at_ms: int
     price: float | None
     attributes: Mapping[str, Any] | None = None  # what deciders read; clipped to MAX_ATTRIBUTES_BYTES
+    codes: tuple[str, ...] = ()  # normalised identifiers, at most MAX_CODES
+    first_seen_ms: int | None = None  # when the listing was first stored; None = created_at
 
 
 @dataclass(frozen=True)
@@ -103,6 +112,8 @@ class Neighbor:
     similarity: float  # inner product of normalised vectors, i.e. cosine similarity
     created_at_ms: int
     attributes: Mapping[str, Any] | None = None
+    codes: tuple[str, ...] = ()
+    first_seen_ms: int = 0
 
 
 @dataclass(frozen=True)
@@ -243,6 +254,52 @@ class ListingStore:
                 neighbours.extend([_neighbour(hit) for hit in query_hits] for query_hits in hits)
         return neighbours
 
+    def first_seen(self, ids: Sequence[str]) -> dict[str, int]:
+        """When each stored listing was first stored (one query); new listings are absent."""
+        unique_ids = list(dict.fromkeys(ids))
+        if not unique_ids:
+            return {}
+        self._layout_or_raise()
+        found: dict[str, int] = {}
+        with self._milvus_errors("first_seen"):
+            for chunk in _chunks(unique_ids, FETCH_CHUNK_IDS):
+                rows = self._client_or_raise().query(
+                    self.collection,
+                    ids=chunk,
+                    output_fields=["listing_id", FIRST_SEEN_FIELD],
+                    consistency_level=CONSISTENCY,
+                    timeout=self._timeout,
+                )
+                found.update((str(row["listing_id"]), int(row[FIRST_SEEN_FIELD])) for row in rows)
+        return found
+
+    def find_by_codes(self, codes: Sequence[str], limit: int = CODE_QUERY_LIMIT) -> list[Neighbor]:
+        """Stored listings sharing any of ``codes`` (one filtered query); similarity is NaN."""
+        wanted = sorted({code[:MAX_CODE_LENGTH] for code in codes if code})
+        if not wanted:
+            return []
+        self._layout_or_raise()
+        with self._milvus_errors("find_by_codes"):
+            rows = self._client_or_raise().query(
+                self.collection,
+                filter=f"array_contains_any({CODES_FIELD}, {orjson.dumps(wanted).decode()})",
+                output_fields=["listing_id", "created_at", FIRST_SEEN_FIELD, ATTRIBUTES_FIELD, CODES_FIELD],
+                limit=limit,
+                consistency_level=CONSISTENCY,
+                timeout=self._timeout,
+            )
+        return [
+            Neighbor(
+                listing_id=str(row["listing_id"]),
+                similarity=float("nan"),
+                created_at_ms=int(row["created_at"]),
+                attributes=decode_attributes(row.get(ATTRIBUTES_FIELD)),
+                codes=tuple(row.get(CODES_FIELD) or ()),
+                first_seen_ms=int(row[FIRST_SEEN_FIELD]),
+            )
+            for row in rows
+        ]
+
     def fetch_vectors(self, ids: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
         """Stored (text, image) vectors by listing id; unknown ids are absent, image None if none."""
         unique_ids = list(dict.fromkeys(ids))
@@ -359,7 +416,7 @@ class ListingStore:
             )
 
     def _check_schema(self, fields: Mapping[str, Mapping[str, Any]]) -> None:
-        required = (TEXT_FIELD, IMAGE_FIELD, "has_image", "created_at", ATTRIBUTES_FIELD)
+        required = (TEXT_FIELD, IMAGE_FIELD, "has_image", "created_at", FIRST_SEEN_FIELD, ATTRIBUTES_FIELD, CODES_FIELD)
         missing = [name for name in required if name not in fields]
         if missing:
             raise StoreError(
@@ -405,8 +462,12 @@ class ListingStore:
         schema.add_field("category", DataType.VARCHAR, max_length=MAX_LABEL_LENGTH)
         schema.add_field("seller_id", DataType.VARCHAR, max_length=MAX_LABEL_LENGTH)
         schema.add_field("created_at", DataType.INT64)
+        schema.add_field(FIRST_SEEN_FIELD, DataType.INT64)
         schema.add_field("price", DataType.FLOAT)
         schema.add_field(ATTRIBUTES_FIELD, DataType.VARCHAR, max_length=MAX_ATTRIBUTES_BYTES)
+        schema.add_field(
+            CODES_FIELD, DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=MAX_CODES, max_length=MAX_CODE_LENGTH
+        )
         return schema
 
     def _index_specs(self, layout: _ImageLayout) -> list[dict[str, Any]]:
@@ -437,8 +498,10 @@ class ListingStore:
             "category": record.category or "",
             "seller_id": record.seller_id or "",
             "created_at": int(record.created_at_ms),
+            FIRST_SEEN_FIELD: int(record.created_at_ms if record.first_seen_ms is None else record.first_seen_ms),
             "price": PRICE_UNKNOWN if record.price is None else float(record.price),
             ATTRIBUTES_FIELD: encode_attributes(record.attributes),
+            CODES_FIELD: [code[:MAX_CODE_LENGTH] for code in record.codes[:MAX_CODES]],
         }
 
     def _as_vector(self, vector: np.ndarray, listing_id: str, name: str) -> np.ndarray:
@@ -519,6 +582,7 @@ def _neighbour(hit: Mapping[str, Any]) -> Neighbor:
         similarity=float(hit["distance"]),
         created_at_ms=int(hit["entity"]["created_at"]),
         attributes=decode_attributes(hit["entity"].get(ATTRIBUTES_FIELD)),
+        first_seen_ms=int(hit["entity"][FIRST_SEEN_FIELD]),
     )
 
 

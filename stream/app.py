@@ -91,7 +91,9 @@ def open_runtime(settings: Settings, model: ModelBundle | None = None) -> Iterat
     topics = settings.topics
     ensure_topics(client, [topics.listings, topics.duplicates, topics.dlq], topics.partitions)
     producer = EventProducer.create(client)
-    pipeline = DedupPipeline(model, store, cache, candidates=milvus.candidates)
+    pipeline = DedupPipeline(
+        model, store, cache, candidates=milvus.candidates, identifier_candidates=milvus.identifier_candidates
+    )
     try:
         yield Runtime(settings, model, store, cache, producer, pipeline)
     finally:

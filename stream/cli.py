@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 from confluent_kafka import KafkaException
 
+from decider.base import DeciderError
 from decider.bundle import ModelError
 from decider.datasets import DatasetError
 from encoders.reducer import ReducerError
@@ -26,6 +27,7 @@ from stream.settings import DEFAULT_STATE_DIR, Settings, SettingsError
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 USER_ERRORS = (
     SettingsError,
+    DeciderError,
     StackError,
     ModelError,
     StoreError,
@@ -50,6 +52,13 @@ def positive_int(text: str) -> int:
     value = _number(text, int)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def probability(text: str) -> float:
+    value = _number(text, float)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text!r}")
     return value
 
 
@@ -136,6 +145,20 @@ def build_parser() -> OneLineParser:
     )
     replay.set_defaults(handler=cmd_replay)
 
+    train = commands.add_parser("train", help="fine-tune the encoder, fit the reducer and the decider on labeled data")
+    train.add_argument("--data", type=Path, required=True, help="a folder in the layout of shared/data/<set>")
+    train.add_argument("--train-split", default="train")
+    train.add_argument("--valid-split", default="valid")
+    train.add_argument("--out", type=Path, required=True, help="the model folder to write (DEDUP_MODEL_DIR)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--target-precision", type=probability, help="threshold: lowest reaching this precision on valid")
+    train.add_argument("--no-finetune", action="store_true", help="keep the base text encoder as it is")
+    train.add_argument("--epochs", type=positive_int, default=1)
+    train.add_argument("--max-minutes", type=positive_float, default=12.0, help="time box for fine-tuning")
+    train.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    train.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    train.set_defaults(handler=cmd_train)
+
     evaluate = commands.add_parser("eval", parents=[services], help="precision/recall/F1 of a model on labeled data")
     evaluate.add_argument("--data", type=Path, required=True, help="a folder in the layout of shared/data/<set>")
     evaluate.add_argument("--split", default="test", help="pairs/<split>.csv to score (default test)")
@@ -221,6 +244,41 @@ def cmd_replay(args: argparse.Namespace) -> int:
         f"replayed {sum(r.size for r in result.ranges)} messages over {len(result.ranges)} partitions: "
         f"{result.processed} listings, {result.duplicates} duplicate-found events, {result.dead_lettered} dead letters"
     )
+    return EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import orjson
+
+    from decider.training import TrainConfig, train_model
+
+    config = TrainConfig(
+        train_split=args.train_split,
+        valid_split=args.valid_split,
+        seed=args.seed,
+        target_precision=args.target_precision,
+        finetune=not args.no_finetune,
+        epochs=args.epochs,
+        max_minutes=args.max_minutes,
+        device=args.device,
+        progress=not args.json,
+    )
+    report = train_model(args.data, args.out, config)
+    summary = {
+        "out": str(report.out_dir),
+        "model_version": report.model_version,
+        "seconds": report.seconds,
+        "train_pairs": report.train_pairs,
+        "mined_negatives": report.mined_negatives,
+        "finetune": report.finetune,
+        "valid": report.valid,
+    }
+    if args.json:
+        print(orjson.dumps(summary).decode())
+    else:
+        print(f"model written to {report.out_dir} ({report.model_version})")
+        print(f"valid: {report.valid}")
+        print(f"seconds: {report.seconds}")
     return EXIT_OK
 
 

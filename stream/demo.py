@@ -155,7 +155,12 @@ def demo_settings(base: Settings, status: StackStatus, run_id: str, model: Model
     return Settings(
         kafka={"bootstrap_servers": status.kafka_bootstrap, "group_id": f"dedup-demo-{run_id}", "session_timeout_ms": 6_000},
         topics={"listings": f"{prefix}.listings.created", "duplicates": f"{prefix}.listings.duplicates", "dlq": f"{prefix}.listings.dlq"},
-        milvus={"uri": status.milvus_uri, "collection": f"demo_{run_id}", "candidates": base.milvus.candidates},
+        milvus={
+            "uri": status.milvus_uri,
+            "collection": f"demo_{run_id}",
+            "candidates": base.milvus.candidates,
+            "identifier_candidates": base.milvus.identifier_candidates,
+        },
         redis={"url": status.redis_url},
         encoder=base.encoder.model_dump(),
         model={"model_dir": model.directory},

@@ -81,6 +81,7 @@ class Match(BaseModel):
     score: float = Field(description="decider probability that both listings are the same product")
     text_similarity: float
     image_similarity: float | None = None
+    reason: str | None = Field(default=None, description="what drove the decision, e.g. 'model numbers agree'")
 
 
 class DeciderRef(BaseModel):

@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 
 from decider.bundle import ModelBundle, listing_text
+from decider.features import extract_codes
 from decider.pairs import CandidatePairs, decider_fields
 from infra.cache import CachedVectors, EmbeddingCache
-from infra.milvus_store import MAX_LABEL_LENGTH, ListingRecord, ListingStore, Neighbor
+from infra.milvus_store import MAX_CODES, MAX_LABEL_LENGTH, ListingRecord, ListingStore, Neighbor
 from stream.events import (
     DeciderRef,
     DuplicateFound,
@@ -43,10 +44,6 @@ class Incoming:
     listing: ListingCreated
     source: SourcePosition
     timestamp_ms: int
-
-    @property
-    def order_key(self) -> tuple[int, str]:
-        return (self.created_at_ms, self.listing.listing_id)
 
     @property
     def created_at_ms(self) -> int:
@@ -80,12 +77,15 @@ class DedupPipeline:
         cache: EmbeddingCache | None,
         *,
         candidates: int = 10,
+        identifier_candidates: int = 5,
         on_candidates: Callable[[CandidatePairs], None] | None = None,
     ) -> None:
         self.model = model
         self.store = store
         self.cache = cache
         self.candidates = candidates
+        self.identifier_candidates = identifier_candidates
+        self.clock_ms = lambda: int(time.time() * 1000)
         # Evaluation hook: sees every candidate pair, so the ANN stage's recall can be measured.
         self.on_candidates = on_candidates
 
@@ -96,7 +96,8 @@ class DedupPipeline:
             return report
         vectors = self._vectors(items, report)
         with report.timed("upsert"):
-            self.store.upsert([_record(item, vectors[i]) for i, item in enumerate(items)])
+            first_seen = self._first_seen(items)
+            self.store.upsert([_record(item, vectors[i], first_seen[i]) for i, item in enumerate(items)])
         with report.timed("cache"):
             if self.cache is not None:
                 self.cache.put_listings(
@@ -104,8 +105,11 @@ class DedupPipeline:
                 )
         with report.timed("search"):
             neighbours = self.store.search(vectors, limit=self.candidates + SEARCH_HEADROOM)
+        with report.timed("identifier_lookup"):
+            neighbours = self._with_identifier_matches(items, neighbours)
         with report.timed("candidates"):
-            pairs = self._candidate_pairs(items, vectors, neighbours)
+            order_keys = [(seen, item.listing.listing_id) for seen, item in zip(first_seen, items)]
+            pairs = self._candidate_pairs(items, vectors, neighbours, order_keys)
         report.candidates = len(pairs)
         if self.on_candidates is not None:
             self.on_candidates(pairs)
@@ -134,14 +138,45 @@ class DedupPipeline:
                     self.cache.put_by_content({hashes[i]: CachedVectors(vectors[i], None) for i in missing})
         return vectors
 
+    def _first_seen(self, items: Sequence[Incoming]) -> list[int]:
+        """When each listing was first stored: kept across reprocessing, now for new listings.
+
+        Matching runs against listings stored *before* this one. Ordering by this processing
+        time rather than by created_at loses no pair when partitions are consumed out of
+        timestamp order, and a replay sees exactly what the first run saw.
+        """
+        stored = self.store.first_seen([item.listing.listing_id for item in items])
+        now = self.clock_ms()
+        return [stored.get(item.listing.listing_id, now) for item in items]
+
+    def _with_identifier_matches(self, items: Sequence[Incoming], neighbours: list[list[Neighbor]]) -> list[list[Neighbor]]:
+        """Adds stored listings that share a model number / GTIN, whatever their vector distance."""
+        if self.identifier_candidates <= 0:
+            return neighbours
+        codes = [listing_codes(item.listing) for item in items]
+        hits = self.store.find_by_codes([code for listing in codes for code in listing])
+        merged = []
+        for item_codes, found in zip(codes, neighbours):
+            present = {n.listing_id for n in found}
+            sharing = [h for h in hits if h.listing_id not in present and set(h.codes) & set(item_codes)]
+            sharing.sort(key=lambda hit: -hit.first_seen_ms)  # the most recent first
+            merged.append([*found, *sharing[: self.identifier_candidates * 4]])
+        return merged
+
     def _candidate_pairs(
-        self, items: Sequence[Incoming], vectors: np.ndarray, neighbours: list[list[Neighbor]]
+        self,
+        items: Sequence[Incoming],
+        vectors: np.ndarray,
+        neighbours: list[list[Neighbor]],
+        order_keys: Sequence[tuple[int, str]],
     ) -> CandidatePairs:
         query_rows: list[int] = []
         candidate_ids: list[str] = []
         candidate_listings: list[Mapping[str, Any] | None] = []
-        for row, (item, found) in enumerate(zip(items, neighbours)):
-            earlier = [n for n in found if _is_earlier(n, item)][: self.candidates]
+        for row, (item, found, own) in enumerate(zip(items, neighbours, order_keys)):
+            by_vector = [n for n in found if not np.isnan(n.similarity) and _is_earlier(n, own)][: self.candidates]
+            by_code = [n for n in found if np.isnan(n.similarity) and _is_earlier(n, own)]
+            earlier = by_vector + by_code[: self.identifier_candidates]
             query_rows.extend([row] * len(earlier))
             candidate_ids.extend(n.listing_id for n in earlier)
             candidate_listings.extend(n.attributes for n in earlier)
@@ -173,14 +208,18 @@ class DedupPipeline:
             return []
         decider = self.model.decider
         scores = decider.score(pairs)
+        accepted = np.flatnonzero(scores >= decider.threshold)
+        # Explanations cost more than scores: only for the pairs that become matches.
+        reasons = decider.explain(_rows(pairs, accepted)) if len(accepted) else []
         matches: dict[str, list[Match]] = {}
-        for i in np.flatnonzero(scores >= decider.threshold):
+        for i, reason in zip(accepted, reasons):
             matches.setdefault(pairs.query_ids[i], []).append(
                 Match(
                     listing_id=pairs.candidate_ids[i],
                     score=round(float(scores[i]), 6),
                     text_similarity=round(float(pairs.text_similarity[i]), 6),
                     image_similarity=_optional(pairs.image_similarity[i]),
+                    reason=reason,
                 )
             )
         by_id = {item.listing.listing_id: item for item in items}
@@ -200,6 +239,20 @@ class DedupPipeline:
         )
 
 
+def _rows(pairs: CandidatePairs, rows: np.ndarray) -> CandidatePairs:
+    pick = [int(row) for row in rows]
+    return CandidatePairs(
+        query_ids=[pairs.query_ids[i] for i in pick],
+        candidate_ids=[pairs.candidate_ids[i] for i in pick],
+        text_similarity=pairs.text_similarity[pick],
+        image_similarity=pairs.image_similarity[pick],
+        query_text=pairs.query_text[pick],
+        candidate_text=pairs.candidate_text[pick],
+        query_listings=[pairs.query_listings[i] for i in pick] if pairs.query_listings else [],
+        candidate_listings=[pairs.candidate_listings[i] for i in pick] if pairs.candidate_listings else [],
+    )
+
+
 def latest_per_listing(batch: Sequence[Incoming]) -> list[Incoming]:
     """A listing republished within one batch counts once, with its newest content."""
     latest: dict[str, Incoming] = {}
@@ -208,11 +261,11 @@ def latest_per_listing(batch: Sequence[Incoming]) -> list[Incoming]:
     return list(latest.values())
 
 
-def _is_earlier(neighbour: Neighbor, item: Incoming) -> bool:
-    return (neighbour.created_at_ms, neighbour.listing_id) < item.order_key
+def _is_earlier(neighbour: Neighbor, own_key: tuple[int, str]) -> bool:
+    return (neighbour.first_seen_ms, neighbour.listing_id) < own_key
 
 
-def _record(item: Incoming, text_vector: np.ndarray) -> ListingRecord:
+def _record(item: Incoming, text_vector: np.ndarray, first_seen_ms: int) -> ListingRecord:
     listing = item.listing
     return ListingRecord(
         listing_id=listing.listing_id,
@@ -223,7 +276,15 @@ def _record(item: Incoming, text_vector: np.ndarray) -> ListingRecord:
         created_at_ms=item.created_at_ms,
         price=listing.price,
         attributes=decider_attributes(listing),
+        codes=listing_codes(listing),
+        first_seen_ms=first_seen_ms,
     )
+
+
+def listing_codes(listing: ListingCreated) -> tuple[str, ...]:
+    """Normalised identifiers from the model number and the title, for the identifier channel."""
+    found = extract_codes(listing.model_number, listing.title)
+    return tuple(code.normalised for code in found)[:MAX_CODES]
 
 
 def decider_attributes(listing: ListingCreated) -> dict[str, Any]:

@@ -78,6 +78,9 @@ class MilvusSettings(BaseSettings):
     collection: str = "listings"
     index_type: Literal["AUTOINDEX", "FLAT", "IVF_FLAT", "IVF_SQ8", "IVF_PQ", "HNSW", "DISKANN"] = "AUTOINDEX"
     candidates: int = Field(default=10, ge=1, le=1_000, description="nearest neighbours scored per listing")
+    identifier_candidates: int = Field(
+        default=5, ge=0, le=100, description="extra candidates sharing a model number or GTIN; 0 turns the channel off"
+    )
 
 
 class RedisSettings(BaseSettings):

@@ -15,7 +15,8 @@ from decider.synthetic import generate_catalog
 from infra.milvus_store import StoreUnavailable
 from stream.app import open_runtime
 from stream.demo import pairs_from_clusters
-from stream.events import duplicate_event_id, parse_listing
+from stream.events import SourcePosition, duplicate_event_id, parse_listing
+from stream.pipeline import Incoming
 from stream.settings import Settings
 from stream.worker import BatchOutcome, BatchProcessor
 from tests.streaming import committed_and_ends, duplicate_events, found_pairs, publish, read
@@ -44,7 +45,6 @@ def test_catalog_end_to_end(pipeline_settings: Settings, baseline_model: ModelBu
     assert stored == n
     events = duplicate_events(pipeline_settings)
     assert len(events) == metrics.duplicates > 0
-    created = {item["listing_id"]: parse_listing(orjson.dumps(item)).created_at_ms() for item in catalog.listings}
     content = {item["listing_id"]: parse_listing(orjson.dumps(item)).content_hash() for item in catalog.listings}
     for event in events:
         assert event["event_id"] == duplicate_event_id(event["listing_id"], content[event["listing_id"]], baseline_model.version)
@@ -52,7 +52,8 @@ def test_catalog_end_to_end(pipeline_settings: Settings, baseline_model: ModelBu
         assert scores == sorted(scores, reverse=True)
         for match in event["matches"]:
             assert match["listing_id"] != event["listing_id"]
-            assert created[match["listing_id"]] <= created[event["listing_id"]]  # only earlier listings
+    reported = [(event["listing_id"], match["listing_id"]) for event in events for match in event["matches"]]
+    assert len({frozenset(pair) for pair in reported}) == len(reported), "each pair is reported once, by its later member"
     quality = pairwise_scores(found_pairs(events), pairs_from_clusters(catalog.truth))
     # The baseline threshold cannot tell near-miss variants (4TB vs 6TB) apart: a regression
     # floor, far above chance, not a quality target (the trained decider has those).
@@ -205,3 +206,53 @@ def test_stop_event_finishes_the_batch_in_hand_and_commits(pipeline_settings: Se
     assert metrics.batches == 1 and metrics.processed >= 1
     committed, _ = committed_and_ends(pipeline_settings)
     assert sum(offset for offset in committed.values() if offset > 0) == metrics.processed
+
+
+def incoming(item: dict[str, Any], offset: int) -> Incoming:
+    return Incoming(
+        listing=parse_listing(orjson.dumps(item)),
+        source=SourcePosition(topic="t", partition=0, offset=offset),
+        timestamp_ms=1_700_000_000_000 + offset,
+    )
+
+
+def test_a_pair_is_found_whichever_member_is_processed_first(
+    pipeline_settings: Settings, baseline_model: ModelBundle
+) -> None:
+    """Partitions are consumed out of created_at order: the pair must not depend on it."""
+    newer = listing("newer", "Canon EOS R50 mirrorless camera body black", 50)
+    older = listing("older", "Canon EOS R50 Mirrorless Camera Body - Black", 10)
+    with open_runtime(pipeline_settings, baseline_model) as runtime:
+        first = runtime.pipeline.process([incoming(newer, 0)])  # the newer listing arrives first
+        second = runtime.pipeline.process([incoming(older, 1)])
+        again = runtime.pipeline.process([incoming(older, 1)])  # reprocessing sees what the first run saw
+    assert first.duplicates == []
+    assert [(e.listing_id, [m.listing_id for m in e.matches]) for e in second.duplicates] == [("older", ["newer"])]
+    assert [e.event_id for e in again.duplicates] == [e.event_id for e in second.duplicates]
+    assert second.duplicates[0].matches[0].reason
+
+
+def test_listings_sharing_a_model_number_become_candidates_beyond_the_nearest_neighbours(
+    pipeline_settings: Settings, baseline_model: ModelBundle
+) -> None:
+    crowd = [listing(f"tv-{i}", f"Samsung 55 inch 4K UHD Smart LED TV model year {2015 + i}", i) for i in range(8)]
+    target = listing("code", "UE55TU7100KXXU television", 20)
+    query = listing("query", "Samsung 55 inch 4K UHD Smart LED TV UE55TU7100KXXU", 30)
+    settings = Settings(
+        kafka=pipeline_settings.kafka.model_dump(),
+        topics=pipeline_settings.topics.model_dump(),
+        milvus={**pipeline_settings.milvus.model_dump(), "candidates": 1},
+        redis={"url": pipeline_settings.redis.url.get_secret_value()},
+        model={"model_dir": baseline_model.directory},
+        worker=pipeline_settings.worker.model_dump(),
+    )
+    seen: list[list[str]] = []
+    with open_runtime(settings, baseline_model) as runtime:
+        runtime.pipeline.process([incoming(item, i) for i, item in enumerate([*crowd, target])])
+        runtime.pipeline.on_candidates = lambda pairs: seen.append(list(pairs.candidate_ids))
+        runtime.pipeline.process([incoming(query, 100)])
+        runtime.pipeline.identifier_candidates = 0
+        runtime.pipeline.process([incoming(query, 100)])
+    with_channel, without_channel = seen
+    assert "code" in with_channel and len(with_channel) == 2
+    assert "code" not in without_channel and len(without_channel) == 1
