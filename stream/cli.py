@@ -153,7 +153,8 @@ def build_parser() -> OneLineParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--target-precision", type=probability, help="threshold: lowest reaching this precision on valid")
     train.add_argument("--no-finetune", action="store_true", help="keep the base text encoder as it is")
-    train.add_argument("--epochs", type=positive_int, default=1)
+    train.add_argument("--epochs", type=positive_int, default=3)
+    train.add_argument("--learning-rate", type=positive_float, default=1e-4)
     train.add_argument("--max-minutes", type=positive_float, default=12.0, help="time box for fine-tuning")
     train.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     train.add_argument("--json", action="store_true", help="print the report as one JSON object")
@@ -259,6 +260,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         target_precision=args.target_precision,
         finetune=not args.no_finetune,
         epochs=args.epochs,
+        learning_rate=args.learning_rate,
         max_minutes=args.max_minutes,
         device=args.device,
         progress=not args.json,

@@ -1,0 +1,59 @@
+"""`dedup train` then the test split through the trained model, as ONE JSON object.
+
+    .venv/bin/python benchmarks/bench_train.py --data ../shared/data/abt-buy --out /tmp/m --epochs 3
+
+Runs on CPU or GPU (``--device``); ``--base-model`` points at any local BERT-family folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from decider.bundle import ModelBundle
+from decider.datasets import load_dataset
+from decider.evaluation import pair_metrics, score_split
+from decider.training import TrainConfig, train_model
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--learning-rate", type=float, default=1e-4)
+    parser.add_argument("--max-minutes", type=float, default=12.0)
+    parser.add_argument("--base-model", type=Path)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--no-finetune", action="store_true")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    config = TrainConfig(
+        seed=args.seed,
+        finetune=not args.no_finetune,
+        epochs=args.epochs,
+        learning_rate=args.learning_rate,
+        max_minutes=args.max_minutes,
+        base_model=args.base_model,
+        device=args.device,
+        progress=False,
+    )
+    started = time.perf_counter()
+    report = train_model(args.data, args.out, config)
+    train_seconds = time.perf_counter() - started
+    model = ModelBundle.load(args.out, text_model_path=args.base_model, device=args.device)
+    scores, labels = score_split(model, load_dataset(args.data), "test")
+    test = pair_metrics(scores, labels, model.decider.threshold).as_dict()
+    print(json.dumps({
+        "data": args.data.name, "device": str(model.encoder.device), "epochs": args.epochs,
+        "learning_rate": args.learning_rate, "finetune": report.finetune, "train_seconds": round(train_seconds, 1),
+        "step_seconds": report.seconds, "valid": report.valid, "test": test,
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

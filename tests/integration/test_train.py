@@ -1,0 +1,50 @@
+"""`dedup train` writes a model folder that `dedup eval` and the worker load as they are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from decider.bundle import ModelBundle
+from decider.synthetic import generate_catalog
+from decider.trained import TrainedDecider
+from encoders.text import TextEncoder
+from stream.cli import main
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def labeled_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("train") / "generated"
+    generate_catalog(n_products=120, seed=5).write(root)
+    (root / "pairs" / "test.csv").write_bytes((root / "pairs" / "valid.csv").read_bytes())
+    return root
+
+
+def last_json(capsys: pytest.CaptureFixture[str]) -> dict:
+    return orjson.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def test_train_then_eval_and_load(labeled_set: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "model"
+    code = main([
+        "train", "--data", str(labeled_set), "--out", str(out), "--epochs", "1", "--max-minutes", "0.05",
+        "--device", "cpu", "--seed", "3", "--json",
+    ])
+    assert code == 0
+    report = last_json(capsys)
+    assert report["finetune"]["steps"] >= 1 and report["valid"]["f1"] > 0
+    assert (out / "text-encoder" / "config.json").is_file(), "the fine-tuned encoder travels inside the model folder"
+
+    model = ModelBundle.load(out, device="cpu")
+    assert isinstance(model.decider, TrainedDecider)
+    assert model.encoder.version != TextEncoder(device="cpu").version
+    assert model.version == report["model_version"]
+
+    code = main(["eval", "--data", str(labeled_set), "--split", "test", "--model", str(out), "--json", "--no-baselines"])
+    assert code == 0
+    evaluation = last_json(capsys)
+    assert evaluation["f1"] > 0.5 and evaluation["threshold"] == pytest.approx(model.decider.threshold, abs=1e-5)
