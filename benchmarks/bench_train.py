@@ -28,12 +28,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--max-minutes", type=float, default=12.0)
     parser.add_argument("--base-model", type=Path)
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--no-finetune", action="store_true")
+    parser.add_argument("--finetune", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     config = TrainConfig(
         seed=args.seed,
-        finetune=not args.no_finetune,
+        finetune=args.finetune,
         epochs=args.epochs,
         learning_rate=args.learning_rate,
         max_minutes=args.max_minutes,

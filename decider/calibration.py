@@ -84,3 +84,36 @@ def calibrate_threshold(
     similarities = np.einsum("ij,ij->i", left, right)
     labels = np.array([pair.label for pair in pairs])
     return ThresholdDecider.fit(similarities, labels)
+
+
+def fit_trained_bundle(
+    encoder: TextEncoder,
+    reducer_listings: Mapping[str, Mapping[str, Any]],
+    catalog: Any,
+    *,
+    dim: int = 128,
+    seed: int = 0,
+) -> ModelBundle:
+    """A trained decider from a generated catalog (no fine-tuning): what the demo uses.
+
+    Train and valid pairs come from disjoint product families of ``catalog`` (a
+    ``decider.synthetic.SyntheticCatalog``): its labeled pairs plus each listing's nearest
+    neighbours, the pairs the worker will really ask about.
+    """
+    from decider.pairs import labeled_pairs
+    from decider.trained import TrainedDecider
+
+    rng = np.random.default_rng(seed)
+    ids = list(reducer_listings)
+    sample = [ids[i] for i in sorted(rng.permutation(len(ids))[:5_000])]
+    reducer = PcaReducer.fit(encoder.encode([listing_text(reducer_listings[i]) for i in sample]), dim=dim, source=encoder.version)
+    listings = {listing["listing_id"]: listing for listing in catalog.listings}
+    vectors = dict(zip(listings, reducer.transform(encoder.encode([listing_text(item) for item in listings.values()]))))
+    splits = []
+    for clusters in catalog.split_clusters():
+        members = {i: listings[i] for i in listings if catalog.truth[i] in set(clusters)}
+        pairs = [*catalog.pairs(clusters=clusters), *neighbour_pairs(encoder, reducer, members, catalog.truth)]
+        splits.append(labeled_pairs(vectors, listings, list({frozenset((p.left_id, p.right_id)): p for p in pairs}.values())))
+    (train, train_labels), (valid, valid_labels) = splits
+    decider = TrainedDecider.fit(train, train_labels, valid, valid_labels, seed=seed)
+    return ModelBundle(encoder=encoder, reducer=reducer, decider=decider)

@@ -152,7 +152,9 @@ def build_parser() -> OneLineParser:
     train.add_argument("--out", type=Path, required=True, help="the model folder to write (DEDUP_MODEL_DIR)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--target-precision", type=probability, help="threshold: lowest reaching this precision on valid")
-    train.add_argument("--no-finetune", action="store_true", help="keep the base text encoder as it is")
+    train.add_argument(
+        "--finetune", action="store_true", help="fine-tune the text encoder first (raises ANN recall; see README)"
+    )
     train.add_argument("--epochs", type=positive_int, default=3)
     train.add_argument("--learning-rate", type=positive_float, default=1e-4)
     train.add_argument("--max-minutes", type=positive_float, default=12.0, help="time box for fine-tuning")
@@ -258,7 +260,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         valid_split=args.valid_split,
         seed=args.seed,
         target_precision=args.target_precision,
-        finetune=not args.no_finetune,
+        finetune=args.finetune,
         epochs=args.epochs,
         learning_rate=args.learning_rate,
         max_minutes=args.max_minutes,

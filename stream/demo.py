@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from decider.bundle import ModelBundle
-from decider.calibration import fit_baseline_bundle
+from decider.calibration import fit_baseline_bundle, fit_trained_bundle
 from decider.datasets import LabeledPair, load_dataset, pairwise_scores
 from decider.synthetic import generate_catalog
 from encoders.text import TextEncoder
@@ -41,6 +41,7 @@ class DemoData:
     calibration_pairs: Sequence[LabeledPair]
     calibration_source: str
     calibration_clusters: Mapping[str, str] | None = None
+    calibration_catalog: Any = None  # a generated catalog to train the demo's decider on
 
 
 def run_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -106,6 +107,7 @@ def load_demo_data(args: argparse.Namespace) -> DemoData:
             calibration_pairs=calibration.pairs(),
             calibration_source=f"generated catalog, seed {args.seed + 1_000}",
             calibration_clusters=calibration.truth,
+            calibration_catalog=calibration,
         )
     dataset = load_dataset(args.data)
     listings = list(dataset.listings.values())
@@ -132,11 +134,15 @@ def demo_model(args: argparse.Namespace, settings: Settings, data: DemoData) -> 
     model_dir = demo_model_dir(args, data)
     if (model_dir / "model.json").is_file():
         return ModelBundle.load(model_dir, device=encoder_settings.device, batch_size=encoder_settings.batch_size)
-    log.info("fitting the reducer and calibrating the baseline decider on %s", data.calibration_source)
     encoder = TextEncoder(encoder_settings.text_model_path, device=encoder_settings.device, batch_size=encoder_settings.batch_size)
     sample = {listing["listing_id"]: listing for listing in data.listings}
     sample.update(data.calibration_listings)
-    model = fit_baseline_bundle(encoder, sample, data.calibration_pairs, clusters=data.calibration_clusters)
+    if data.calibration_catalog is not None:
+        log.info("fitting the reducer and training a decider on %s (no fine-tuning)", data.calibration_source)
+        model = fit_trained_bundle(encoder, sample, data.calibration_catalog)
+    else:
+        log.info("fitting the reducer and calibrating the baseline decider on %s", data.calibration_source)
+        model = fit_baseline_bundle(encoder, sample, data.calibration_pairs, clusters=data.calibration_clusters)
     model.save(model_dir)
     print(f"model saved to {model_dir} (use it with `dedup run --model {model_dir}`)")
     return model

@@ -31,7 +31,7 @@ def last_json(capsys: pytest.CaptureFixture[str]) -> dict:
 def test_train_then_eval_and_load(labeled_set: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "model"
     code = main([
-        "train", "--data", str(labeled_set), "--out", str(out), "--epochs", "1", "--max-minutes", "0.05",
+        "train", "--data", str(labeled_set), "--out", str(out), "--finetune", "--epochs", "1", "--max-minutes", "0.05",
         "--device", "cpu", "--seed", "3", "--json",
     ])
     assert code == 0
