@@ -10,7 +10,8 @@ import random
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from decider.calibration import fit_baseline_bundle, fit_trained_bundle
 from decider.datasets import LabeledPair, load_dataset, pairwise_scores
 from decider.synthetic import generate_catalog
 from encoders.text import TextEncoder
-from infra.stack import LocalStack, StackStatus
+from infra.stack import MILVUS, LocalStack, StackStatus
 from stream.app import open_runtime
 from stream.kafka import read_topic
 from stream.publish import publish_values
@@ -44,16 +45,24 @@ class DemoData:
     calibration_catalog: Any = None  # a generated catalog to train the demo's decider on
 
 
-def run_demo(args: argparse.Namespace, settings: Settings) -> int:
-    started = time.monotonic()
-    stack = LocalStack(args.state_dir)
-    already_running = any(component.running for component in stack.status().components)
+@contextmanager
+def embedded_stack(state_dir: Path, **ports: int) -> Iterator[StackStatus]:
+    """The local stack for the length of a command; left running if it was running before."""
+    stack = LocalStack(state_dir, **ports)
+    # Milvus Lite has no process (it reads as running once its folder exists): only servers count.
+    already_running = any(c.running for c in stack.status().components if c.name != MILVUS)
     status = stack.up()
     try:
-        figures = demo_on_stack(args, settings, status)
+        yield status
     finally:
         if not already_running:
             stack.down()
+
+
+def run_demo(args: argparse.Namespace, settings: Settings) -> int:
+    started = time.monotonic()
+    with embedded_stack(args.state_dir) as status:
+        figures = demo_on_stack(args, settings, status)
     figures["wall_s"] = round(time.monotonic() - started, 1)
     print(orjson.dumps(figures).decode() if args.json else f"demo finished in {figures['wall_s']} s")
     return 0

@@ -73,18 +73,10 @@ def print_report(report: dict[str, Any], as_json: bool) -> None:
 
 def run_stream_eval(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     """Every listing of the set through the real pipeline (broker, Milvus, decider, events), shuffled."""
-    from infra.stack import LocalStack
-    from stream.demo import demo_on_stack
+    from stream.demo import demo_on_stack, embedded_stack
 
-    stack = LocalStack(args.state_dir)
-    already_running = any(component.running for component in stack.status().components)
-    status = stack.up()
-    try:
-        figures = demo_on_stack(args, settings, status)
-    finally:
-        if not already_running:
-            stack.down()
-    return stream_report(figures)
+    with embedded_stack(args.state_dir) as status:
+        return stream_report(demo_on_stack(args, settings, status))
 
 
 def stream_report(figures: dict[str, Any]) -> dict[str, Any]:

@@ -154,13 +154,17 @@ class DedupPipeline:
         if self.identifier_candidates <= 0:
             return neighbours
         codes = [listing_codes(item.listing) for item in items]
-        hits = self.store.find_by_codes([code for listing in codes for code in listing])
+        hits_by_code: dict[str, list[Neighbor]] = {}
+        for hit in self.store.find_by_codes([code for listing in codes for code in listing]):
+            for code in hit.codes:
+                hits_by_code.setdefault(code, []).append(hit)
         merged = []
         for item_codes, found in zip(codes, neighbours):
             present = {n.listing_id for n in found}
-            sharing = [h for h in hits if h.listing_id not in present and set(h.codes) & set(item_codes)]
-            sharing.sort(key=lambda hit: -hit.first_seen_ms)  # the most recent first
-            merged.append([*found, *sharing[: self.identifier_candidates * 4]])
+            sharing = {h.listing_id: h for code in item_codes for h in hits_by_code.get(code, []) if h.listing_id not in present}
+            # Most recently stored first: the later-ordering filter drops any stored after this listing.
+            ranked = sorted(sharing.values(), key=lambda hit: -hit.first_seen_ms)
+            merged.append([*found, *ranked[: self.identifier_candidates * 4]])
         return merged
 
     def _candidate_pairs(

@@ -173,3 +173,23 @@ def test_status_of_a_stack_never_started(tmp_path: Path) -> None:
     ]
     assert never_started.down() == []
     assert not never_started.state_dir.exists()
+
+
+def test_a_command_stops_the_stack_it_started_even_when_the_state_folder_exists(tmp_path: Path) -> None:
+    from stream.demo import embedded_stack
+
+    ports = {"kafka_port": free_port(), "redis_port": free_port()}
+    (tmp_path / "milvus.db").mkdir(parents=True)  # left by an earlier run: Milvus Lite reads as "running"
+    with embedded_stack(tmp_path, **ports) as status:
+        assert status.component("kafka").running and status.component("redis").running
+    after = LocalStack(tmp_path, **ports).status()
+    assert not after.component("kafka").running and not after.component("redis").running
+
+    outer = LocalStack(tmp_path, **ports)
+    outer.up()
+    try:
+        with embedded_stack(tmp_path, **ports):
+            pass
+        assert outer.status().component("kafka").running, "a stack the user started stays up"
+    finally:
+        outer.down()
