@@ -90,10 +90,12 @@ def train_model(data_dir: Path, out_dir: Path, config: TrainConfig) -> TrainRepo
         vectors = dict(zip(ids, reducer.transform(full)))
     with report.timed("mine_hard_negatives"):
         mined = mine_hard_negatives(dataset, train_pairs, vectors, config.mined_neighbours)
-    report.train_pairs, report.mined_negatives = len(train_pairs) + len(mined), len(mined)
+        # Valid gets its own, so the threshold is chosen on pairs shaped like the stream's candidates.
+        mined_valid = mine_hard_negatives(dataset, valid_pairs, vectors, config.mined_neighbours)
+    report.train_pairs, report.mined_negatives = len(train_pairs) + len(mined), len(mined) + len(mined_valid)
     with report.timed("decider"):
         train_set, train_labels = labeled_pairs(vectors, dataset.listings, [*train_pairs, *mined])
-        valid_set, valid_labels = labeled_pairs(vectors, dataset.listings, valid_pairs)
+        valid_set, valid_labels = labeled_pairs(vectors, dataset.listings, [*valid_pairs, *mined_valid])
         decider = TrainedDecider.fit(
             train_set, train_labels, valid_set, valid_labels, target_precision=config.target_precision, seed=config.seed
         )
@@ -148,13 +150,13 @@ def adapted_encoder(
 def mine_hard_negatives(
     dataset: Dataset, pairs: Sequence[LabeledPair], vectors: Mapping[str, np.ndarray], neighbours: int
 ) -> list[LabeledPair]:
-    """Nearest neighbours of the train listings that are known to be other products.
+    """Nearest neighbours among a split's listings that are known to be other products.
 
-    These are the pairs the decider meets behind the ANN search. Only sets with truth clusters
-    say which neighbours are other products; without them nothing is mined.
+    These are the pairs the decider meets behind the ANN search. Products come from truth.csv,
+    else from the split's own positive pairs (``clusters_from_positives``).
     """
-    clusters = dataset.clusters()
-    if not clusters or neighbours <= 0:
+    clusters = dataset.clusters() or clusters_from_positives(pairs)
+    if neighbours <= 0:
         return []
     ids = sorted({p.left_id for p in pairs} | {p.right_id for p in pairs})
     ids = [i for i in ids if i in clusters]
@@ -175,6 +177,26 @@ def mine_hard_negatives(
             if clusters[left] != clusters[right] and key not in known and key not in mined:
                 mined[key] = LabeledPair(left, right, 0)
     return list(mined.values())
+
+
+def clusters_from_positives(pairs: Sequence[LabeledPair]) -> dict[str, str]:
+    """Products implied by a split's positive pairs, for sets without truth.csv.
+
+    Only listings with a known duplicate get a product: two such listings in different products
+    are taken as different (true where each product is listed once per shop, as in Abt-Buy).
+    """
+    parent: dict[str, str] = {}
+
+    def root(node: str) -> str:
+        while parent.setdefault(node, node) != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for pair in pairs:
+        if pair.label == 1:
+            parent[root(pair.left_id)] = root(pair.right_id)
+    return {node: root(node) for node in parent}
 
 
 def _remove_tree(path: Path) -> None:
