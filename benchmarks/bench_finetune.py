@@ -38,6 +38,7 @@ from decider.datasets import Dataset, LabeledPair, load_dataset
 from encoders.finetune import FinetuneConfig, FinetuneReport, finetune_text_encoder
 from encoders.reducer import PcaReducer
 from encoders.text import TextEncoder, pick_device
+from stream.cli import positive_float, positive_int
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 DEFAULT_SETS = ("wdc-products", "abt-buy")
@@ -67,20 +68,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--model-path", type=Path, default=None, help="base encoder (default: all-MiniLM-L6-v2)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     return parser.parse_args(argv)
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
-    return value
 
 
 def timed(action: Callable[[], _Result]) -> tuple[_Result, float]:

@@ -26,6 +26,7 @@ import torch
 
 from encoders.reducer import PcaReducer
 from encoders.text import TextEncoder
+from stream.cli import positive_int
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 TITLE_SETS = ("wdc-products", "abt-buy")
@@ -44,13 +45,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--model-path", type=Path, default=None, help="default: the bundled all-MiniLM-L6-v2")
     return parser.parse_args(argv)
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def dataset_titles(data_dir: Path, n: int) -> tuple[list[str], int]:

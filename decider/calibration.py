@@ -110,8 +110,8 @@ def fit_trained_bundle(
     listings = {listing["listing_id"]: listing for listing in catalog.listings}
     vectors = dict(zip(listings, reducer.transform(encoder.encode([listing_text(item) for item in listings.values()]))))
     splits = []
-    for clusters in catalog.split_clusters():
-        members = {i: listings[i] for i in listings if catalog.truth[i] in set(clusters)}
+    for clusters in map(set, catalog.split_clusters()):
+        members = {i: listings[i] for i in listings if catalog.truth[i] in clusters}
         pairs = [*catalog.pairs(clusters=clusters), *neighbour_pairs(encoder, reducer, members, catalog.truth)]
         splits.append(labeled_pairs(vectors, listings, list({frozenset((p.left_id, p.right_id)): p for p in pairs}.values())))
     (train, train_labels), (valid, valid_labels) = splits

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from decider.baseline import best_f1_threshold
 from decider.bundle import ModelBundle, listing_text
 from decider.datasets import Dataset, LabeledPair
 from decider.pairs import labeled_pairs
@@ -55,13 +56,6 @@ def pair_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float) -> Pa
         false_positives=fp,
         false_negatives=fn,
     )
-
-
-def best_f1_threshold(scores: np.ndarray, labels: np.ndarray) -> float:
-    """The cut with the best duplicate-class F1; ties stay on one side."""
-    from decider.baseline import best_f1_threshold as best
-
-    return best(np.asarray(scores, dtype=np.float64), np.asarray(labels, dtype=np.float64))
 
 
 def _f1(tp: int, fp: int, fn: int) -> float:
@@ -152,5 +146,5 @@ def raw_cosine_baseline(model: ModelBundle, dataset: Dataset, valid_split: str, 
 
 
 def _tuned(valid: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray]) -> PairMetrics:
-    threshold = best_f1_threshold(*valid)
+    threshold = best_f1_threshold(valid[0].astype(np.float64), valid[1].astype(np.float64))
     return pair_metrics(test[0], test[1], threshold)

@@ -20,7 +20,6 @@ import hashlib
 import json
 import logging
 import math
-import os
 import pickle
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -48,6 +47,7 @@ from decider.features import (
     pair_features,
 )
 from decider.pairs import CandidatePairs
+from encoders.reducer import write_atomically
 
 KIND = "gradient-boosting"
 FORMAT_VERSION = 1
@@ -276,8 +276,9 @@ class TrainedDecider:
         """Write the model file, then the manifest (last, so a complete manifest means a complete save)."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        _write_atomically(directory / MODEL_FILE, self._model_bytes)
-        _write_atomically(directory / MANIFEST_FILE, (json.dumps(self._manifest(), indent=2) + "\n").encode())
+        manifest = (json.dumps(self._manifest(), indent=2) + "\n").encode()
+        write_atomically(directory / MODEL_FILE, lambda temporary: temporary.write_bytes(self._model_bytes))
+        write_atomically(directory / MANIFEST_FILE, lambda temporary: temporary.write_bytes(manifest))
 
     def _manifest(self) -> dict[str, Any]:
         return {
@@ -453,15 +454,6 @@ def _json_float(value: float) -> float | None:
 def _listing_or_empty(listings: Sequence[Mapping[str, Any] | None], row: int) -> Mapping[str, Any]:
     listing = listings[row] if row < len(listings) else None
     return listing if listing is not None else {}
-
-
-def _write_atomically(path: Path, content: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_bytes(content)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:

@@ -126,9 +126,9 @@ class PcaReducer:
         """Write ``reducer.npz`` and ``reducer.json``; the JSON goes last and marks the save complete."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        _write_atomically(directory / PARAMETERS_FILE, self._save_parameters)
+        write_atomically(directory / PARAMETERS_FILE, self._save_parameters)
         metadata = json.dumps(self._metadata(), indent=2, sort_keys=True) + "\n"
-        _write_atomically(directory / METADATA_FILE, lambda path: path.write_text(metadata, encoding="utf-8"))
+        write_atomically(directory / METADATA_FILE, lambda path: path.write_text(metadata, encoding="utf-8"))
 
     @classmethod
     def load(cls, directory: Path) -> PcaReducer:
@@ -219,7 +219,7 @@ def _parameters_version(mean: np.ndarray, components: np.ndarray, *, source: str
     return f"{REDUCER_KIND}{components.shape[0]}-{digest.hexdigest()[:_VERSION_HASH_HEX]}"
 
 
-def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
+def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     """Write via a sibling temp file and rename, so a crash never leaves a half-written file."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:

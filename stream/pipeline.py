@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -50,6 +51,27 @@ class Incoming:
         created = self.listing.created_at_ms()
         return created if created is not None else self.timestamp_ms
 
+    # Derived once per listing and batch: each is read at several steps and, for attributes,
+    # once per candidate pair (the features cache parsed listings by object identity).
+    @cached_property
+    def content_hash(self) -> str:
+        return self.listing.content_hash()
+
+    @cached_property
+    def fields(self) -> dict[str, Any]:
+        return self.listing.model_dump()
+
+    @cached_property
+    def attributes(self) -> dict[str, Any]:
+        """Stored with the vectors so that candidates carry what the decider compares."""
+        return decider_fields(self.fields)
+
+    @cached_property
+    def codes(self) -> tuple[str, ...]:
+        """Normalised identifiers from the model number and the title, for the identifier channel."""
+        found = extract_codes(self.listing.model_number, self.listing.title)
+        return tuple(code.normalised for code in found)[:MAX_CODES]
+
 
 @dataclass
 class BatchReport:
@@ -77,7 +99,7 @@ class DedupPipeline:
         cache: EmbeddingCache | None,
         *,
         candidates: int = 10,
-        identifier_candidates: int = 5,
+        identifier_candidates: int = 0,
         on_candidates: Callable[[CandidatePairs], None] | None = None,
     ) -> None:
         self.model = model
@@ -119,7 +141,7 @@ class DedupPipeline:
 
     def _vectors(self, items: Sequence[Incoming], report: BatchReport) -> np.ndarray:
         """Reduced text vectors, from the content cache where possible."""
-        hashes = [item.listing.content_hash() for item in items]
+        hashes = [item.content_hash for item in items]
         with report.timed("cache"):
             cached = self.cache.get_by_content(hashes) if self.cache is not None else {}
         missing = [i for i, content_hash in enumerate(hashes) if content_hash not in cached]
@@ -130,7 +152,7 @@ class DedupPipeline:
             if content_hash in cached:
                 vectors[i] = cached[content_hash].text
         if missing:
-            texts = [listing_text(items[i].listing.model_dump()) for i in missing]
+            texts = [listing_text(items[i].fields) for i in missing]
             with report.timed("encode"):
                 vectors[missing] = self.model.embed(texts)
             with report.timed("cache"):
@@ -153,7 +175,7 @@ class DedupPipeline:
         """Adds stored listings that share a model number / GTIN, whatever their vector distance."""
         if self.identifier_candidates <= 0:
             return neighbours
-        codes = [listing_codes(item.listing) for item in items]
+        codes = [item.codes for item in items]
         hits_by_code: dict[str, list[Neighbor]] = {}
         for hit in self.store.find_by_codes([code for listing in codes for code in listing]):
             for code in hit.codes:
@@ -190,7 +212,7 @@ class DedupPipeline:
             candidate_ids=candidate_ids,
             query_text=vectors[query_rows] if query_rows else np.zeros((0, vectors.shape[1]), np.float32),
             candidate_text=candidate_text,
-            query_listings=[decider_attributes(items[row].listing) for row in query_rows],
+            query_listings=[items[row].attributes for row in query_rows],
             candidate_listings=candidate_listings,
         )
 
@@ -233,7 +255,7 @@ class DedupPipeline:
         found.sort(key=lambda match: (-match.score, match.listing_id))
         decider = self.model.decider
         return DuplicateFound(
-            event_id=duplicate_event_id(item.listing.listing_id, item.listing.content_hash(), self.model.version),
+            event_id=duplicate_event_id(item.listing.listing_id, item.content_hash, self.model.version),
             listing_id=item.listing.listing_id,
             matches=found,
             decider=DeciderRef(name=decider.name, version=decider.version),
@@ -279,21 +301,10 @@ def _record(item: Incoming, text_vector: np.ndarray, first_seen_ms: int) -> List
         seller_id=clip_utf8(listing.seller_id),
         created_at_ms=item.created_at_ms,
         price=listing.price,
-        attributes=decider_attributes(listing),
-        codes=listing_codes(listing),
+        attributes=item.attributes,
+        codes=item.codes,
         first_seen_ms=first_seen_ms,
     )
-
-
-def listing_codes(listing: ListingCreated) -> tuple[str, ...]:
-    """Normalised identifiers from the model number and the title, for the identifier channel."""
-    found = extract_codes(listing.model_number, listing.title)
-    return tuple(code.normalised for code in found)[:MAX_CODES]
-
-
-def decider_attributes(listing: ListingCreated) -> dict[str, Any]:
-    """Stored with the vectors so that candidates carry what the decider compares."""
-    return decider_fields(listing.model_dump())
 
 
 def clip_utf8(value: str | None, max_bytes: int = MAX_LABEL_LENGTH) -> str | None:

@@ -241,7 +241,7 @@ def test_listings_sharing_a_model_number_become_candidates_beyond_the_nearest_ne
     settings = Settings(
         kafka=pipeline_settings.kafka.model_dump(),
         topics=pipeline_settings.topics.model_dump(),
-        milvus={**pipeline_settings.milvus.model_dump(), "candidates": 1},
+        milvus={**pipeline_settings.milvus.model_dump(), "candidates": 1, "identifier_candidates": 5},
         redis={"url": pipeline_settings.redis.url.get_secret_value()},
         model={"model_dir": baseline_model.directory},
         worker=pipeline_settings.worker.model_dump(),
