@@ -8,7 +8,8 @@ projected by a PCA to 128-d fitted on that set's listings (no fine-tuning). Deci
 
 * ``baseline``: the ThresholdDecider (Platt-scaled text cosine), calibrated on ``valid``;
 * ``vectors``: the TrainedDecider on the text-vector features only;
-* ``all_features``: the TrainedDecider on every feature.
+* ``all_features``: the TrainedDecider on every feature but the known-product ones;
+* ``known_products``: the same plus the known-product features (train listings as known products).
 
 Reports duplicate-class precision/recall/F1, macro F1 (mean of both classes' F1), test log-loss
 and Brier score, and the decider's cost per pair (features, then model; explanations separately).
@@ -40,6 +41,7 @@ from decider.evaluation import pair_metrics
 from decider.features import VECTOR_FEATURES, pair_features
 from decider.pairs import CandidatePairs, labeled_pairs
 from decider.trained import TrainedDecider
+from decider.training import known_products
 from encoders.reducer import PcaReducer
 from encoders.text import TextEncoder
 
@@ -92,12 +94,16 @@ def bench_set(dataset: Dataset, encoder: TextEncoder, seed: int) -> dict[str, An
     for split in SPLITS:  # the fields the worker stores and the decider reads, as in training
         pairs[split], labels[split] = labeled_pairs(vectors, dataset.listings, dataset.pairs(split))
     train, valid, test = (pairs[s] for s in SPLITS)
+    known = known_products(dataset, dataset.pairs("train"), vectors)
     deciders: dict[str, Callable[[], Decider]] = {
         "baseline": lambda: ThresholdDecider.fit(valid.text_similarity, labels["valid"]),
         "vectors": lambda: TrainedDecider.fit(
             train, labels["train"], valid, labels["valid"], seed=seed, features=VECTOR_FEATURES
         ),
         "all_features": lambda: TrainedDecider.fit(train, labels["train"], valid, labels["valid"], seed=seed),
+        "known_products": lambda: TrainedDecider.fit(
+            train, labels["train"], valid, labels["valid"], seed=seed, known=known
+        ),
     }
     result: dict[str, Any] = {
         "pairs": {split: {"pairs": len(labels[split]), "duplicates": int(labels[split].sum())} for split in SPLITS},
@@ -129,7 +135,7 @@ def scores_on_test(decider: Decider, test: CandidatePairs, labels: np.ndarray) -
 
 def trained_summary(decider: TrainedDecider, test: CandidatePairs) -> dict[str, Any]:
     """Calibration choice, tree count and the cost per pair of features and of the model."""
-    features_s = _best_time(lambda: pair_features(test))
+    features_s = _best_time(lambda: pair_features(test, decider.known))
     score_s = _best_time(lambda: decider.score(test))
     explained = first_pairs(test, EXPLAINED_PAIRS)
     explain_s = _best_time(lambda: decider.explain(explained))

@@ -22,11 +22,12 @@ from typing import Any
 
 import numpy as np
 
+from decider.known_products import KNOWN_PRODUCT_FEATURES, KnownProducts
 from decider.pairs import MAX_DESCRIPTION_CHARS, CandidatePairs
 
 # Bump whenever a feature's definition, order or extraction changes: saved deciders record it and
 # refuse to load under another, since their trees split on the old values.
-FEATURE_VERSION = "2"
+FEATURE_VERSION = "3"
 
 MAX_CODES_PER_LISTING = 8
 # Codes shorter than this are too generic to look for inside the other listing's whole text.
@@ -404,7 +405,7 @@ _LISTING_FEATURES: tuple[str, ...] = (
     "description_jaccard",
     "colour_match",
 )
-_FEATURE_NAMES: tuple[str, ...] = (*VECTOR_FEATURES, *_LISTING_FEATURES)
+_FEATURE_NAMES: tuple[str, ...] = (*VECTOR_FEATURES, *_LISTING_FEATURES, *KNOWN_PRODUCT_FEATURES)
 _FEATURE_INDEX = {name: index for index, name in enumerate(_FEATURE_NAMES)}
 
 # Features that go NaN when a listing is missing are exactly the listing features; the vector
@@ -424,6 +425,7 @@ EXPLANATION_GROUPS: Mapping[str, tuple[str, ...]] = {
     "token_jaccard": ("token_jaccard", "token_containment", "trigram_jaccard", "length_ratio", "numbers_jaccard"),
     "description_jaccard": ("description_jaccard",),
     "colour_match": ("colour_match",),
+    "known_product_same": KNOWN_PRODUCT_FEATURES,
 }
 
 
@@ -432,11 +434,12 @@ def feature_names() -> list[str]:
     return list(_FEATURE_NAMES)
 
 
-def pair_features(pairs: CandidatePairs) -> np.ndarray:
+def pair_features(pairs: CandidatePairs, known: KnownProducts | None = None) -> np.ndarray:
     """(len(pairs), len(feature_names())) float32 matrix; NaN where a feature is undefined.
 
     ``query_listings`` / ``candidate_listings`` may be shorter than the pairs (the worker may not
-    have every candidate's fields) or hold None: those rows get NaN listing features.
+    have every candidate's fields) or hold None: those rows get NaN listing features. The
+    known-product features are NaN without ``known``.
     """
     n = len(pairs)
     features = np.full((n, len(_FEATURE_NAMES)), np.nan, dtype=np.float32)
@@ -445,13 +448,16 @@ def pair_features(pairs: CandidatePairs) -> np.ndarray:
     features[:, : len(VECTOR_FEATURES)] = _vector_features(pairs)
     profiles: dict[int, ListingProfile] = {}
     first_listing_column = len(VECTOR_FEATURES)
+    end_listing_column = first_listing_column + len(_LISTING_FEATURES)
+    if known is not None:
+        features[:, end_listing_column:] = known.pair_features(pairs)
     for row in range(n):
         query = _listing_at(pairs.query_listings, row)
         candidate = _listing_at(pairs.candidate_listings, row)
         if query is None or candidate is None:
             continue
         query_profile, candidate_profile = _profile(query, profiles), _profile(candidate, profiles)
-        features[row, first_listing_column:] = listing_pair_features(query_profile, candidate_profile)
+        features[row, first_listing_column:end_listing_column] = listing_pair_features(query_profile, candidate_profile)
     return features
 
 
@@ -723,6 +729,12 @@ def _describe_brand(_value: float, first: ListingProfile, second: ListingProfile
     return "no brand to compare"
 
 
+def _describe_known_product(value: float, _first: ListingProfile, _second: ListingProfile) -> str:
+    if math.isnan(value):
+        return "no known product near either listing"
+    return "nearest to the same known product" if value == 1.0 else "nearest to different known products"
+
+
 def _describe_price(value: float, first: ListingProfile, second: ListingProfile) -> str:
     if math.isnan(value) or first.price is None or second.price is None:
         return "prices not comparable"
@@ -767,6 +779,7 @@ _DESCRIBERS: Mapping[str, Callable[[float, ListingProfile, ListingProfile], str]
     "brand_in_other_text": _describe_brand,
     "first_word_match": _describe_brand,
     "price_ratio": _describe_price,
+    "known_product_same": _describe_known_product,
     "token_jaccard": _describe_similarity("title word overlap"),
     "token_containment": _describe_similarity("title word containment"),
     "trigram_jaccard": _describe_similarity("title character overlap"),

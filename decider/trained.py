@@ -32,6 +32,8 @@ import sklearn
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import ThreadpoolController
@@ -46,6 +48,7 @@ from decider.features import (
     feature_names,
     pair_features,
 )
+from decider.known_products import KnownProducts
 from decider.pairs import CandidatePairs
 from encoders.reducer import write_atomically
 
@@ -84,9 +87,46 @@ class _Model:
     """The fitted objects and everything else a score or explanation depends on."""
 
     classifier: HistGradientBoostingClassifier
-    calibrated: CalibratedClassifierCV
+    calibrated: CalibratedClassifierCV | CalibratedTrees  # anything with predict_proba(features)
     features: tuple[str, ...]
     explanation_baseline: tuple[float, ...]  # per feature: the typical training value (NaN = usually absent)
+
+
+@dataclass(frozen=True)
+class ScoreCalibration:
+    """Maps the trees' log-odds to a probability: a 1-d isotonic or sigmoid fit on held-out scores."""
+
+    method: str
+    mapping: IsotonicRegression | LogisticRegression
+
+    @classmethod
+    def fit(cls, method: str, scores: np.ndarray, labels: np.ndarray) -> "ScoreCalibration":
+        if method == "isotonic":
+            mapping: IsotonicRegression | LogisticRegression = IsotonicRegression(
+                y_min=0.0, y_max=1.0, out_of_bounds="clip"
+            ).fit(scores, labels)
+        elif method == "sigmoid":
+            mapping = LogisticRegression(C=1e6).fit(scores.reshape(-1, 1), labels)
+        else:
+            raise DeciderError(f"unknown calibration method {method!r}; known: {', '.join(CALIBRATION_METHODS)}")
+        return cls(method, mapping)
+
+    def probability(self, scores: np.ndarray) -> np.ndarray:
+        if isinstance(self.mapping, IsotonicRegression):
+            return np.asarray(self.mapping.predict(scores), dtype=np.float64)
+        return self.mapping.predict_proba(scores.reshape(-1, 1))[:, 1]
+
+
+@dataclass(frozen=True)
+class CalibratedTrees:
+    """Trees plus a calibration fitted on scores they never saw (see ``fit_cross_validated``)."""
+
+    classifier: HistGradientBoostingClassifier
+    calibration: ScoreCalibration
+
+    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        positive = self.calibration.probability(self.classifier.decision_function(features))
+        return np.column_stack([1.0 - positive, positive])
 
 
 class TrainedDecider:
@@ -94,17 +134,32 @@ class TrainedDecider:
 
     name = "trained-gradient-boosting"
 
-    def __init__(self, model: _Model, *, threshold: float, model_bytes: bytes, metadata: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        model: _Model,
+        *,
+        threshold: float,
+        model_bytes: bytes,
+        metadata: Mapping[str, Any],
+        known: KnownProducts | None = None,
+    ) -> None:
         self._model = model
+        self.known = known
         self.threshold = float(threshold)
         self._model_bytes = model_bytes
         self.metadata = dict(metadata)
         self.features = model.features
         self._columns = [feature_names().index(name) for name in model.features]
-        self.version = _version(model_bytes, model.features, self.threshold, model.explanation_baseline, metadata)
+        self.version = _version(
+            model_bytes, model.features, self.threshold, model.explanation_baseline, metadata, known
+        )
 
     def __repr__(self) -> str:
-        return f"TrainedDecider(version={self.version!r}, threshold={self.threshold:.4f}, {len(self.features)} features)"
+        known = f", {self.known!r}" if self.known is not None else ""
+        return (
+            f"TrainedDecider(version={self.version!r}, threshold={self.threshold:.4f}, {len(self.features)} features"
+            f"{known})"
+        )
 
     @property
     def calibration(self) -> str:
@@ -124,33 +179,31 @@ class TrainedDecider:
         seed: int = 0,
         features: Sequence[str] | None = None,
         params: BoostingParams | None = None,
+        known: KnownProducts | None = None,
     ) -> "TrainedDecider":
         """Grow trees on ``train``, calibrate and pick the threshold on ``valid``.
 
         The threshold is the best duplicate-class F1 on ``valid``, or with ``target_precision``
         the lowest one whose precision on ``valid`` reaches it (most recall at that precision).
         ``features`` restricts the model to some of ``feature_names()``; features that are NaN on
-        every training pair (e.g. image similarity without images) are left out.
+        every training pair (e.g. image similarity without images) are left out. ``known`` adds the
+        known-product features (:mod:`decider.known_products`) and travels with the decider.
         """
         params = params or BoostingParams()
         train_y = _check_labels("train", train, train_labels)
         valid_y = _check_labels("valid", valid, valid_labels)
-        if target_precision is not None and not 0.0 < target_precision <= 1.0:
-            raise DeciderError(f"target_precision must be within (0, 1], got {target_precision}")
-        all_train = pair_features(train)
-        chosen = _chosen_features(features, all_train)
+        _check_target_precision(target_precision)
+        all_train = pair_features(train, known)
+        chosen = _chosen_features(features, params.min_samples_leaf, all_train)
         columns = [feature_names().index(name) for name in chosen]
-        train_x, valid_x = all_train[:, columns], pair_features(valid)[:, columns]
+        train_x, valid_x = all_train[:, columns], pair_features(valid, known)[:, columns]
         with _single_threaded():  # a few thousand pairs: threads add overhead, not speed
             classifier = params.classifier(seed).fit(train_x, train_y)
             losses = _calibration_losses(classifier, valid_x, valid_y, seed)
             method = min(losses, key=losses.__getitem__)
             calibrated = CalibratedClassifierCV(FrozenEstimator(classifier), method=method).fit(valid_x, valid_y)
             valid_p = calibrated.predict_proba(valid_x)[:, 1]
-        if target_precision is None:
-            threshold = best_f1_threshold(valid_p, valid_y)
-        else:
-            threshold = lowest_threshold_for_precision(valid_p, valid_y, target_precision)
+        threshold = _threshold(valid_p, valid_y, target_precision)
         model = _Model(classifier, calibrated, tuple(chosen), _typical_values(train_x))
         metadata = {
             "calibration": {"method": method, "valid_log_loss_cv": losses, "folds": _folds(valid_y)},
@@ -159,6 +212,7 @@ class TrainedDecider:
             "seed": seed,
             "iterations": int(classifier.n_iter_),
             "fitted_on": {
+                "scheme": "train, calibrated on valid",
                 "train_pairs": len(train_y),
                 "train_duplicates": int(train_y.sum()),
                 "valid_pairs": len(valid_y),
@@ -166,7 +220,74 @@ class TrainedDecider:
             },
             "valid_at_threshold": _scores_at(valid_p, valid_y, threshold),
         }
-        return cls(model, threshold=threshold, model_bytes=_serialise(model), metadata=metadata)
+        return cls(model, threshold=threshold, model_bytes=_serialise(model), metadata=metadata, known=known)
+
+    @classmethod
+    def fit_cross_validated(
+        cls,
+        train: CandidatePairs | None,
+        train_labels: np.ndarray | None,
+        valid: CandidatePairs,
+        valid_labels: np.ndarray,
+        *,
+        target_precision: float | None = None,
+        seed: int = 0,
+        features: Sequence[str] | None = None,
+        params: BoostingParams | None = None,
+        known: KnownProducts | None = None,
+    ) -> "TrainedDecider":
+        """Grow trees on ``train`` and ``valid`` together; calibrate and threshold on valid scores no tree saw.
+
+        ``valid`` is cut into stratified folds and each fold is scored by trees grown on ``train``
+        plus the other folds, so every valid pair gets an honest score. Calibration (isotonic or
+        sigmoid, by cross-validated log-loss on those scores) and the threshold come from them; the
+        saved trees are grown on every pair. Pass ``train=None`` when the train pairs would mislead
+        the trees, as with an encoder fine-tuned on them (their vectors are memorised, not typical).
+        """
+        params = params or BoostingParams()
+        valid_y = _check_labels("valid", valid, valid_labels)
+        _check_target_precision(target_precision)
+        valid_all = pair_features(valid, known)
+        if train is None or train_labels is None:
+            train_all, train_y = np.zeros((0, valid_all.shape[1]), dtype=np.float32), np.zeros(0, dtype=np.int64)
+        else:
+            train_y = _check_labels("train", train, train_labels)
+            train_all = pair_features(train, known)
+        folds = list(StratifiedKFold(_folds(valid_y), shuffle=True, random_state=seed).split(valid_all, valid_y))
+        fold_inputs = [np.vstack([train_all, valid_all[fit_rows]]) for fit_rows, _ in folds]
+        chosen = _chosen_features(features, params.min_samples_leaf, *fold_inputs)
+        columns = [feature_names().index(name) for name in chosen]
+        train_x, valid_x = train_all[:, columns], valid_all[:, columns]
+        valid_scores = np.zeros(len(valid_y))
+        with _single_threaded():
+            for fit_rows, scored_rows in folds:
+                fold_trees = params.classifier(seed).fit(
+                    np.vstack([train_x, valid_x[fit_rows]]), np.concatenate([train_y, valid_y[fit_rows]])
+                )
+                valid_scores[scored_rows] = fold_trees.decision_function(valid_x[scored_rows])
+            classifier = params.classifier(seed).fit(np.vstack([train_x, valid_x]), np.concatenate([train_y, valid_y]))
+        losses = _score_calibration_losses(valid_scores, valid_y, seed)
+        method = min(losses, key=losses.__getitem__)
+        calibrated = CalibratedTrees(classifier, ScoreCalibration.fit(method, valid_scores, valid_y))
+        valid_p = calibrated.calibration.probability(valid_scores)
+        threshold = _threshold(valid_p, valid_y, target_precision)
+        model = _Model(classifier, calibrated, tuple(chosen), _typical_values(np.vstack([train_x, valid_x])))
+        metadata = {
+            "calibration": {"method": method, "valid_log_loss_cv": losses, "folds": len(folds)},
+            "target_precision": target_precision,
+            "params": asdict(params),
+            "seed": seed,
+            "iterations": int(classifier.n_iter_),
+            "fitted_on": {
+                "scheme": "train and valid, calibrated on out-of-fold valid scores",
+                "train_pairs": len(train_y),
+                "train_duplicates": int(train_y.sum()),
+                "valid_pairs": len(valid_y),
+                "valid_duplicates": int(valid_y.sum()),
+            },
+            "valid_at_threshold": _scores_at(valid_p, valid_y, threshold),
+        }
+        return cls(model, threshold=threshold, model_bytes=_serialise(model), metadata=metadata, known=known)
 
     # --- scoring ----------------------------------------------------------------------------------
 
@@ -202,7 +323,7 @@ class TrainedDecider:
         return reasons
 
     def _features(self, pairs: CandidatePairs) -> np.ndarray:
-        features = pair_features(pairs)[:, self._columns]
+        features = pair_features(pairs, self.known)[:, self._columns]
         self._warn_about_missing_listings(pairs)
         return features
 
@@ -278,6 +399,8 @@ class TrainedDecider:
         directory.mkdir(parents=True, exist_ok=True)
         manifest = (json.dumps(self._manifest(), indent=2) + "\n").encode()
         write_atomically(directory / MODEL_FILE, lambda temporary: temporary.write_bytes(self._model_bytes))
+        if self.known is not None:
+            self.known.save(directory)
         write_atomically(directory / MANIFEST_FILE, lambda temporary: temporary.write_bytes(manifest))
 
     def _manifest(self) -> dict[str, Any]:
@@ -293,6 +416,7 @@ class TrainedDecider:
             "explanation_baseline": [_json_float(value) for value in self._model.explanation_baseline],
             "model_file": MODEL_FILE,
             "model_sha256": hashlib.sha256(self._model_bytes).hexdigest(),
+            "known_products": _known_summary(self.known),
             **self.metadata,
         }
 
@@ -308,7 +432,11 @@ class TrainedDecider:
         baseline = tuple(math.nan if value is None else float(value) for value in manifest["explanation_baseline"])
         model = _Model(classifier, calibrated, tuple(manifest["features"]), baseline)
         metadata = {key: manifest[key] for key in _METADATA_KEYS if key in manifest}
-        decider = cls(model, threshold=float(manifest["threshold"]), model_bytes=model_bytes, metadata=metadata)
+        known_summary = manifest.get("known_products")
+        known = KnownProducts.load(directory, known_summary["version"]) if known_summary else None
+        decider = cls(
+            model, threshold=float(manifest["threshold"]), model_bytes=model_bytes, metadata=metadata, known=known
+        )
         if decider.version != manifest["version"]:
             raise DeciderError(
                 f"{directory / MANIFEST_FILE}: stored version {manifest['version']} does not match its contents"
@@ -369,16 +497,25 @@ def _check_labels(split: str, pairs: CandidatePairs, labels: np.ndarray) -> np.n
     return labels
 
 
-def _chosen_features(requested: Sequence[str] | None, train_features: np.ndarray) -> list[str]:
+def _chosen_features(requested: Sequence[str] | None, min_present: int, *train_features: np.ndarray) -> list[str]:
+    """The requested features present on at least ``min_present`` pairs of every training set (one per fold).
+
+    Rarer ones cannot fill a leaf of ``min_samples_leaf`` pairs, and a column that is NaN on every
+    row the trees bin (scikit-learn sets 15% aside first for early stopping) is rejected outright.
+    """
     names = feature_names()
     chosen = list(requested) if requested is not None else names
     unknown = [name for name in chosen if name not in names]
     if unknown:
         raise DeciderError(f"unknown feature(s) {', '.join(unknown)}; known: {', '.join(names)}")
     # Trees cannot split on a column that is NaN everywhere (scikit-learn rejects it outright).
-    usable = [name for name in chosen if not np.isnan(train_features[:, names.index(name)]).all()]
+    usable = [
+        name
+        for name in chosen
+        if all(np.count_nonzero(~np.isnan(rows[:, names.index(name)])) >= min_present for rows in train_features)
+    ]
     if not usable:
-        raise DeciderError(f"every requested feature is NaN on all training pairs: {', '.join(chosen)}")
+        raise DeciderError(f"every requested feature is missing on (nearly) all training pairs: {', '.join(chosen)}")
     return usable
 
 
@@ -401,6 +538,30 @@ def _calibration_losses(
             fold_losses.append(log_loss(labels[held_rows], held_p, labels=[0, 1]))
         losses[method] = float(np.mean(fold_losses))
     return losses
+
+
+def _score_calibration_losses(scores: np.ndarray, labels: np.ndarray, seed: int) -> dict[str, float]:
+    """Mean held-out log-loss of each calibration method fitted on the other folds' scores."""
+    folds = StratifiedKFold(n_splits=_folds(labels), shuffle=True, random_state=seed)
+    losses: dict[str, float] = {}
+    for method in CALIBRATION_METHODS:
+        fold_losses = []
+        for fit_rows, held_rows in folds.split(scores.reshape(-1, 1), labels):
+            calibration = ScoreCalibration.fit(method, scores[fit_rows], labels[fit_rows])
+            fold_losses.append(log_loss(labels[held_rows], calibration.probability(scores[held_rows]), labels=[0, 1]))
+        losses[method] = float(np.mean(fold_losses))
+    return losses
+
+
+def _check_target_precision(target_precision: float | None) -> None:
+    if target_precision is not None and not 0.0 < target_precision <= 1.0:
+        raise DeciderError(f"target_precision must be within (0, 1], got {target_precision}")
+
+
+def _threshold(probabilities: np.ndarray, labels: np.ndarray, target_precision: float | None) -> float:
+    if target_precision is None:
+        return best_f1_threshold(probabilities, labels)
+    return lowest_threshold_for_precision(probabilities, labels, target_precision)
 
 
 def _typical_values(features: np.ndarray) -> tuple[float, ...]:
@@ -434,6 +595,7 @@ def _version(
     threshold: float,
     explanation_baseline: Sequence[float],
     metadata: Mapping[str, Any],
+    known: KnownProducts | None,
 ) -> str:
     """FEATURE_VERSION plus a hash of everything that decides a score or a reason."""
     digest = hashlib.sha256(model_bytes)
@@ -442,9 +604,16 @@ def _version(
         "threshold": round(threshold, 9),
         "calibration": metadata["calibration"]["method"],
         "explanation_baseline": [_json_float(value) for value in explanation_baseline],
+        "known_products": known.version if known is not None else None,
     }
     digest.update(json.dumps(decisive, sort_keys=True).encode())
     return f"gbdt-f{FEATURE_VERSION}-{digest.hexdigest()[:12]}"
+
+
+def _known_summary(known: KnownProducts | None) -> dict[str, Any] | None:
+    if known is None:
+        return None
+    return {"version": known.version, "listings": len(known), "products": len(set(known.product_ids))}
 
 
 def _json_float(value: float) -> float | None:

@@ -97,8 +97,11 @@ def open_runtime(settings: Settings, model: ModelBundle | None = None) -> Iterat
     try:
         yield Runtime(settings, model, store, cache, producer, pipeline)
     finally:
-        producer.flush()
-        store.close()
+        try:
+            producer.flush()
+        finally:
+            producer.close()
+            store.close()
 
 
 def _open_cache(settings: Settings, model: ModelBundle) -> EmbeddingCache | None:

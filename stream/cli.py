@@ -155,6 +155,12 @@ def build_parser() -> OneLineParser:
     train.add_argument(
         "--finetune", action="store_true", help="fine-tune the text encoder first (raises ANN recall; see README)"
     )
+    train.add_argument(
+        "--no-known-products",
+        dest="known_products",
+        action="store_false",
+        help="leave out the known-product features (the train listings kept in the model folder)",
+    )
     train.add_argument("--epochs", type=positive_int, default=3)
     train.add_argument("--learning-rate", type=positive_float, default=1e-4)
     train.add_argument("--max-minutes", type=positive_float, default=12.0, help="time box for fine-tuning")
@@ -261,6 +267,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         seed=args.seed,
         target_precision=args.target_precision,
         finetune=args.finetune,
+        known_products=args.known_products,
         epochs=args.epochs,
         learning_rate=args.learning_rate,
         max_minutes=args.max_minutes,
@@ -275,6 +282,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "train_pairs": report.train_pairs,
         "mined_negatives": report.mined_negatives,
         "finetune": report.finetune,
+        "decider": report.decider,
         "valid": report.valid,
     }
     if args.json:

@@ -82,6 +82,17 @@ class EventProducer:
         if failures:
             raise DeliveryError(f"{len(failures)} of {pending} events failed: {failures[0]}")
 
+    def close(self) -> None:
+        """Release the client now, not at garbage collection: a producer left alive after its broker
+        stops keeps reconnecting and logging (e.g. when the embedded stack shuts down).
+
+        Anything still undelivered (only after a failed ``flush``) is dropped first, since librdkafka's
+        close waits for delivery without a deadline; its offsets were not committed, so it is produced
+        again when the batch is reprocessed.
+        """
+        self.producer.purge()
+        self.producer.close()
+
     def _on_delivery(self, error: KafkaError | None, message: Message) -> None:
         self._pending -= 1
         if error is not None:

@@ -43,6 +43,9 @@ def publish_values(settings: Settings, keyed_values: list[tuple[str, bytes]]) ->
     topics = settings.topics
     ensure_topics(client, [topics.listings], topics.partitions)
     producer = EventProducer.create(client)
-    for key, value in keyed_values:
-        producer.send(topics.listings, key, value)
-    producer.flush()
+    try:
+        for key, value in keyed_values:
+            producer.send(topics.listings, key, value)
+        producer.flush()
+    finally:
+        producer.close()

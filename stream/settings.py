@@ -77,7 +77,9 @@ class MilvusSettings(BaseSettings):
     token: SecretStr | None = None
     collection: str = "listings"
     index_type: Literal["AUTOINDEX", "FLAT", "IVF_FLAT", "IVF_SQ8", "IVF_PQ", "HNSW", "DISKANN"] = "AUTOINDEX"
-    candidates: int = Field(default=10, ge=1, le=1_000, description="nearest neighbours scored per listing")
+    # 20, not 10: on abt-buy-catalog it raised candidate recall 0.92 -> 0.97 and streaming F1
+    # 0.85 -> 0.87 for ~5 % fewer events/s (one search either way; the decider's pairs are cheap).
+    candidates: int = Field(default=20, ge=1, le=1_000, description="nearest neighbours scored per listing")
     # Off by default: Milvus cannot index an ARRAY field (Lite at all, servers before 2.4), so each
     # batch's identifier lookup scans the collection: ~150 ms per batch at 5,000 listings, growing
     # linearly. Worth it on small catalogs or with an INVERTED index on a server.

@@ -8,6 +8,7 @@ import orjson
 import pytest
 
 from decider.bundle import ModelBundle
+from decider.known_products import KNOWN_PRODUCTS_FILE
 from decider.synthetic import generate_catalog
 from decider.trained import TrainedDecider
 from encoders.text import TextEncoder
@@ -38,9 +39,11 @@ def test_train_then_eval_and_load(labeled_set: Path, tmp_path: Path, capsys: pyt
     report = last_json(capsys)
     assert report["finetune"]["steps"] >= 1 and report["valid"]["f1"] > 0
     assert (out / "text-encoder" / "config.json").is_file(), "the fine-tuned encoder travels inside the model folder"
+    assert (out / KNOWN_PRODUCTS_FILE).is_file(), "the known products travel inside the model folder"
+    assert report["decider"]["chosen"] in report["decider"]["valid_f1_out_of_fold"]
 
     model = ModelBundle.load(out, device="cpu")
-    assert isinstance(model.decider, TrainedDecider)
+    assert isinstance(model.decider, TrainedDecider) and model.decider.known is not None
     assert model.encoder.version != TextEncoder(device="cpu").version
     assert model.version == report["model_version"]
 
@@ -48,3 +51,13 @@ def test_train_then_eval_and_load(labeled_set: Path, tmp_path: Path, capsys: pyt
     assert code == 0
     evaluation = last_json(capsys)
     assert evaluation["f1"] > 0.5 and evaluation["threshold"] == pytest.approx(model.decider.threshold, abs=1e-5)
+
+
+def test_train_without_known_products(labeled_set: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "model"
+    assert main(["train", "--data", str(labeled_set), "--out", str(out), "--no-known-products", "--json"]) == 0
+    last_json(capsys)
+    model = ModelBundle.load(out, device="cpu")
+    assert isinstance(model.decider, TrainedDecider) and model.decider.known is None
+    assert not (out / KNOWN_PRODUCTS_FILE).exists()
+    assert not any(name.startswith("known_product") for name in model.decider.features)

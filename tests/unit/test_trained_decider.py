@@ -16,8 +16,10 @@ from decider.baseline import ThresholdDecider
 from decider.bundle import listing_text
 from decider.datasets import LabeledPair
 from decider.features import FEATURE_VERSION, VECTOR_FEATURES
+from decider.known_products import KNOWN_PRODUCT_FEATURES, KNOWN_PRODUCTS_FILE, KnownProducts
 from decider.pairs import CandidatePairs, labeled_pairs
 from decider.synthetic import generate_catalog
+from decider.training import clusters_from_positives
 from decider.trained import (
     CALIBRATION_METHODS,
     MANIFEST_FILE,
@@ -169,6 +171,54 @@ def test_save_load_round_trip(decider: TrainedDecider, splits: Splits, tmp_path:
     manifest = json.loads((tmp_path / MANIFEST_FILE).read_text())
     assert manifest["kind"] == "gradient-boosting" and manifest["feature_version"] == FEATURE_VERSION
     assert f"-f{FEATURE_VERSION}-" in decider.version
+
+
+@pytest.fixture(scope="module")
+def known(splits: Splits) -> KnownProducts:
+    """The train split's listings with the products its positive pairs imply, as `dedup train` keeps them."""
+    pairs = splits.train.pairs
+    vectors = {**dict(zip(pairs.query_ids, pairs.query_text)), **dict(zip(pairs.candidate_ids, pairs.candidate_text))}
+    labeled = [LabeledPair(q, c, int(y)) for q, c, y in zip(pairs.query_ids, pairs.candidate_ids, splits.train.labels)]
+    return KnownProducts.from_labeled(clusters_from_positives(labeled), vectors, list(vectors))
+
+
+def test_cross_validated_fit_thresholds_on_scores_no_tree_saw(splits: Splits, known: KnownProducts) -> None:
+    decider = TrainedDecider.fit_cross_validated(
+        splits.train.pairs, splits.train.labels, splits.valid.pairs, splits.valid.labels, known=known
+    )
+    fitted_on = decider.metadata["fitted_on"]
+    assert fitted_on["train_pairs"] == len(splits.train.labels) and fitted_on["valid_pairs"] == len(splits.valid.labels)
+    assert set(KNOWN_PRODUCT_FEATURES) <= set(decider.features)
+    assert f1_at_threshold(decider, splits.test) > 0.85
+    # The saved trees have seen every valid pair; the reported valid F1 comes from held-out folds.
+    in_sample_f1 = f1_at_threshold(decider, splits.valid)
+    assert decider.metadata["valid_at_threshold"]["f1"] <= in_sample_f1 + 1e-9
+    probabilities = decider.score(splits.test.pairs)
+    assert np.all((probabilities >= 0) & (probabilities <= 1)) and decider.calibration in CALIBRATION_METHODS
+
+
+def test_cross_validated_fit_on_valid_alone(splits: Splits) -> None:
+    """What `dedup train --finetune` does: the fine-tuned encoder has memorised the train pairs."""
+    decider = TrainedDecider.fit_cross_validated(None, None, splits.valid.pairs, splits.valid.labels, seed=4)
+    assert decider.metadata["fitted_on"]["train_pairs"] == 0
+    assert f1_at_threshold(decider, splits.test) > 0.8
+    with pytest.raises(DeciderError, match="valid: need at least 2 duplicate"):
+        TrainedDecider.fit_cross_validated(None, None, splits.valid.pairs, np.zeros_like(splits.valid.labels))
+
+
+def test_known_products_travel_with_the_decider(splits: Splits, known: KnownProducts, tmp_path: Path) -> None:
+    decider = TrainedDecider.fit_cross_validated(
+        splits.train.pairs, splits.train.labels, splits.valid.pairs, splits.valid.labels, known=known
+    )
+    decider.save(tmp_path)
+    loaded = TrainedDecider.load(tmp_path)
+    assert loaded.known is not None and loaded.known.version == known.version and loaded.version == decider.version
+    np.testing.assert_array_equal(loaded.score(splits.test.pairs), decider.score(splits.test.pairs))
+    manifest = json.loads((tmp_path / MANIFEST_FILE).read_text())
+    assert manifest["known_products"]["listings"] == len(known)
+    (tmp_path / KNOWN_PRODUCTS_FILE).unlink()
+    with pytest.raises(DeciderError, match="missing"):
+        TrainedDecider.load(tmp_path)
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 import numpy as np
 
 from decider.datasets import Dataset, LabeledPair
-from decider.training import clusters_from_positives, mine_hard_negatives
+from decider.training import clusters_from_positives, known_products, mine_hard_negatives
 
 
 def test_products_implied_by_positive_pairs_are_transitive() -> None:
@@ -24,3 +24,17 @@ def test_mined_negatives_are_other_products_and_never_pairs_another_split_labels
     assert frozenset("ab") not in keys and frozenset("cd") not in keys and frozenset("ef") not in keys
     assert frozenset("ac") not in keys, "a pair the test split labels must never be trained on"
     assert len(keys) == len(mined) == 15 - 3 - 1  # all pairs of 6 listings, less 3 duplicates and the test pair
+
+
+def test_known_products_are_the_train_listings_with_a_product() -> None:
+    listings = {i: {"listing_id": i, "title": i} for i in "abcdefg"}
+    train = [LabeledPair("a", "b", 1), LabeledPair("b", "c", 1), LabeledPair("d", "e", 1), LabeledPair("a", "f", 0)]
+    valid = [LabeledPair("g", "a", 1)]
+    dataset = Dataset(name="t", root=None, listings=listings, split_pairs={"train": train, "valid": valid})  # type: ignore[arg-type]
+    rng = np.random.default_rng(1)
+    vectors = {i: v / np.linalg.norm(v) for i, v in zip(listings, rng.normal(size=(7, 8)).astype(np.float32))}
+    known = known_products(dataset, train, vectors)
+    # f has no duplicate, so no product is known for it; g is a valid listing and stays unseen.
+    assert known.listing_ids == ["a", "b", "c", "d", "e"]
+    product = dict(zip(known.listing_ids, known.product_ids))
+    assert product["a"] == product["b"] == product["c"] != product["d"] == product["e"]
