@@ -7,6 +7,7 @@ import threading
 from contextlib import contextmanager
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from confluent_kafka import Consumer
 
@@ -62,10 +63,11 @@ class Runtime:
         )
 
 
-def load_model(settings: Settings) -> ModelBundle:
+def load_model(settings: Settings, model_dir: Path | None = None) -> ModelBundle:
+    """The model folder (default: DEDUP_MODEL_DIR) with the configured encoder settings and base encoder."""
     encoder = settings.encoder
     return ModelBundle.load(
-        settings.model.model_dir,
+        model_dir or settings.model.model_dir,
         text_model_path=encoder.text_model_path,
         device=encoder.device,
         batch_size=encoder.batch_size,

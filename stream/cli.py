@@ -161,6 +161,12 @@ def build_parser() -> OneLineParser:
         action="store_false",
         help="leave out the known-product features (the train listings kept in the model folder)",
     )
+    train.add_argument(
+        "--base-model",
+        type=Path,
+        help="a local BERT-family model folder to start from (default: DEDUP_ENCODER_TEXT_MODEL_PATH, else the"
+        " packaged all-MiniLM-L6-v2); without --finetune the worker must be given the same folder",
+    )
     train.add_argument("--epochs", type=positive_int, default=3)
     train.add_argument("--learning-rate", type=positive_float, default=1e-4)
     train.add_argument("--max-minutes", type=positive_float, default=12.0, help="time box for fine-tuning")
@@ -268,6 +274,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         target_precision=args.target_precision,
         finetune=args.finetune,
         known_products=args.known_products,
+        base_model=args.base_model or settings_from(args).encoder.text_model_path,
         epochs=args.epochs,
         learning_rate=args.learning_rate,
         max_minutes=args.max_minutes,

@@ -24,7 +24,7 @@ from decider.datasets import LabeledPair, load_dataset, pairwise_scores
 from decider.synthetic import generate_catalog
 from encoders.text import TextEncoder
 from infra.stack import MILVUS, LocalStack, StackStatus
-from stream.app import open_runtime
+from stream.app import load_model, open_runtime
 from stream.kafka import read_topic
 from stream.publish import publish_values
 from stream.settings import Settings
@@ -139,10 +139,10 @@ def demo_model(args: argparse.Namespace, settings: Settings, data: DemoData) -> 
     """The model folder given with --model, else one fitted for this data and kept for next time."""
     encoder_settings = settings.encoder
     if args.model is not None:
-        return ModelBundle.load(args.model, device=encoder_settings.device, batch_size=encoder_settings.batch_size)
+        return load_model(settings, args.model)
     model_dir = demo_model_dir(args, data)
     if (model_dir / "model.json").is_file():
-        return ModelBundle.load(model_dir, device=encoder_settings.device, batch_size=encoder_settings.batch_size)
+        return load_model(settings, model_dir)
     encoder = TextEncoder(encoder_settings.text_model_path, device=encoder_settings.device, batch_size=encoder_settings.batch_size)
     sample = {listing["listing_id"]: listing for listing in data.listings}
     sample.update(data.calibration_listings)

@@ -11,6 +11,7 @@ import orjson
 from decider.bundle import ModelBundle
 from decider.datasets import load_dataset
 from decider.evaluation import pair_metrics, raw_cosine_baseline, score_split, tfidf_baseline, write_plots
+from stream.app import load_model
 from stream.settings import Settings
 
 VALID_SPLITS = ("valid", "train")
@@ -19,8 +20,7 @@ VALID_SPLITS = ("valid", "train")
 def run_pair_eval(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     """Scores the split's labeled pairs through the worker's encoder, reducer and decider."""
     dataset = load_dataset(args.data)
-    encoder = settings.encoder
-    model = ModelBundle.load(args.model, device=encoder.device, batch_size=encoder.batch_size)
+    model = load_model(settings, args.model)
     started = time.perf_counter()
     scores, labels = score_split(model, dataset, args.split)
     seconds = time.perf_counter() - started

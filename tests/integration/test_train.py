@@ -61,3 +61,28 @@ def test_train_without_known_products(labeled_set: Path, tmp_path: Path, capsys:
     assert isinstance(model.decider, TrainedDecider) and model.decider.known is None
     assert not (out / KNOWN_PRODUCTS_FILE).exists()
     assert not any(name.startswith("known_product") for name in model.decider.features)
+
+
+def test_train_on_another_local_checkpoint(
+    labeled_set: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--base-model trains on any local folder; eval and the worker then need DEDUP_ENCODER_TEXT_MODEL_PATH."""
+    donor = tmp_path / "donor"
+    assert main([
+        "train", "--data", str(labeled_set), "--out", str(donor), "--finetune", "--epochs", "1", "--max-minutes", "0.02",
+        "--device", "cpu", "--json",
+    ]) == 0
+    checkpoint = donor / "text-encoder"  # stands in for any local BERT-family folder
+    out = tmp_path / "model"
+    assert main(["train", "--data", str(labeled_set), "--out", str(out), "--base-model", str(checkpoint), "--json"]) == 0
+    report = last_json(capsys)
+    assert report["model_version"].startswith(TextEncoder(checkpoint, device="cpu").version)
+    assert not (out / "text-encoder").exists(), "without --finetune the base model is not copied"
+
+    eval_args = ["eval", "--data", str(labeled_set), "--split", "test", "--model", str(out), "--json", "--no-baselines"]
+    monkeypatch.delenv("DEDUP_ENCODER_TEXT_MODEL_PATH", raising=False)
+    assert main(eval_args) == 1
+    assert "DEDUP_ENCODER_TEXT_MODEL_PATH" in capsys.readouterr().err
+    monkeypatch.setenv("DEDUP_ENCODER_TEXT_MODEL_PATH", str(checkpoint))
+    assert main(eval_args) == 0
+    assert last_json(capsys)["model_version"] == report["model_version"]
