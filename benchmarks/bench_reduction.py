@@ -6,7 +6,9 @@
 recall@k: for every listing with a known duplicate, the share of its duplicates among its k nearest
 other listings of the set (exact search, so only the vectors are compared, not an index). F1: the
 test split through a decider trained the way ``dedup train`` does it (no fine-tuning; ``--encoder``
-gives an already fine-tuned one), once per width.
+gives an already fine-tuned one), once per width. ``--distractors N`` adds N generated listings
+(decider.synthetic, electronics-like titles) to the searched pool, never as queries: how recall
+holds up as the index grows beyond the labeled set.
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ import numpy as np
 from decider.bundle import ModelBundle, listing_text
 from decider.datasets import load_dataset
 from decider.evaluation import pair_metrics, score_split
+from decider.synthetic import generate_catalog
 from decider.training import TrainConfig, train_model
 from encoders.reducer import PcaReducer
 from encoders.text import TextEncoder
 
 
 def recall_at_k(vectors: np.ndarray, ids: list[str], duplicates: set[frozenset[str]], ks: list[int]) -> dict[str, float]:
+    """``ids`` name the first rows of ``vectors``; any further rows are distractors."""
     row = {listing_id: index for index, listing_id in enumerate(ids)}
     partners: dict[int, set[int]] = defaultdict(set)
     for pair in duplicates:
@@ -60,6 +64,16 @@ def decider_f1(data: Path, encoder_path: Path | None, dim: int) -> dict[str, flo
     return {"f1": metrics["f1"], "macro_f1": metrics["macro_f1"], "train_seconds": round(seconds, 1)}
 
 
+def distractor_texts(count: int) -> list[str]:
+    if count <= 0:
+        return []
+    # The generator knows ~43k distinct products; with their duplicate listings that is ~58k listings.
+    listings = generate_catalog(n_products=min(count, 40_000), seed=101).listings
+    if len(listings) < count:
+        raise SystemExit(f"--distractors: the generator yields at most {len(listings)} listings")
+    return [listing_text(listing) for listing in listings[:count]]
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True)
@@ -67,12 +81,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--dim", type=int, default=128)
     parser.add_argument("--k", default="1,5,10,20", help="comma-separated k values for recall@k")
     parser.add_argument("--skip-decider", action="store_true", help="recall@k only")
+    parser.add_argument("--distractors", type=int, default=0, help="generated listings added to the searched pool")
     args = parser.parse_args(argv)
     ks = sorted({int(k) for k in args.k.split(",")})
     dataset = load_dataset(args.data)
     encoder = TextEncoder(args.encoder, device="cpu")
     ids = list(dataset.listings)
-    full = encoder.encode([listing_text(dataset.listings[i]) for i in ids])
+    texts = [listing_text(dataset.listings[i]) for i in ids] + distractor_texts(args.distractors)
+    full = encoder.encode(texts)
     fitted_on = {i for split in dataset.splits() if split != "test" for p in dataset.pairs(split) for i in (p.left_id, p.right_id)}
     rows = [index for index, listing_id in enumerate(ids) if listing_id in fitted_on] or list(range(len(ids)))
     reducer = PcaReducer.fit(full[rows], dim=args.dim, source=encoder.version)
@@ -82,6 +98,7 @@ def main(argv: list[str]) -> int:
         "data": args.data.name,
         "encoder": encoder.version,
         "listings": len(ids),
+        "distractors": args.distractors,
         "duplicate_pairs": len(duplicates),
         "explained_variance": round(float(np.sum(reducer.explained_variance_ratio)), 4),
         "recall": {width: recall_at_k(vectors, ids, duplicates, ks) for width, vectors in widths.items()},
