@@ -18,10 +18,12 @@ from typing import Any
 
 import orjson
 
-from decider.bundle import ModelBundle
+from decider.base import DeciderError
+from decider.bundle import ModelBundle, ModelError
 from decider.calibration import fit_baseline_bundle, fit_trained_bundle
 from decider.datasets import LabeledPair, load_dataset, pairwise_scores
 from decider.synthetic import generate_catalog
+from encoders.reducer import ReducerError
 from encoders.text import TextEncoder
 from infra.stack import MILVUS, LocalStack, StackStatus
 from stream.app import load_model, open_runtime
@@ -142,7 +144,11 @@ def demo_model(args: argparse.Namespace, settings: Settings, data: DemoData) -> 
         return load_model(settings, args.model)
     model_dir = demo_model_dir(args, data)
     if (model_dir / "model.json").is_file():
-        return load_model(settings, model_dir)
+        try:
+            return load_model(settings, model_dir)
+        except (DeciderError, ModelError, ReducerError) as exc:
+            # The demo's own cache, e.g. written by a release with other features: fit it again.
+            log.warning("refitting the demo model: the one in %s does not load (%s)", model_dir, exc)
     encoder = TextEncoder(encoder_settings.text_model_path, device=encoder_settings.device, batch_size=encoder_settings.batch_size)
     sample = {listing["listing_id"]: listing for listing in data.listings}
     sample.update(data.calibration_listings)
