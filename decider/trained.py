@@ -205,21 +205,10 @@ class TrainedDecider:
             valid_p = calibrated.predict_proba(valid_x)[:, 1]
         threshold = _threshold(valid_p, valid_y, target_precision)
         model = _Model(classifier, calibrated, tuple(chosen), _typical_values(train_x))
-        metadata = {
-            "calibration": {"method": method, "valid_log_loss_cv": losses, "folds": _folds(valid_y)},
-            "target_precision": target_precision,
-            "params": asdict(params),
-            "seed": seed,
-            "iterations": int(classifier.n_iter_),
-            "fitted_on": {
-                "scheme": "train, calibrated on valid",
-                "train_pairs": len(train_y),
-                "train_duplicates": int(train_y.sum()),
-                "valid_pairs": len(valid_y),
-                "valid_duplicates": int(valid_y.sum()),
-            },
-            "valid_at_threshold": _scores_at(valid_p, valid_y, threshold),
-        }
+        metadata = _fit_metadata(
+            "train, calibrated on valid", {"method": method, "valid_log_loss_cv": losses, "folds": _folds(valid_y)},
+            params, seed, classifier, train_y, valid_y, valid_p, threshold, target_precision,
+        )
         return cls(model, threshold=threshold, model_bytes=_serialise(model), metadata=metadata, known=known)
 
     @classmethod
@@ -272,21 +261,11 @@ class TrainedDecider:
         valid_p = calibrated.calibration.probability(valid_scores)
         threshold = _threshold(valid_p, valid_y, target_precision)
         model = _Model(classifier, calibrated, tuple(chosen), _typical_values(np.vstack([train_x, valid_x])))
-        metadata = {
-            "calibration": {"method": method, "valid_log_loss_cv": losses, "folds": len(folds)},
-            "target_precision": target_precision,
-            "params": asdict(params),
-            "seed": seed,
-            "iterations": int(classifier.n_iter_),
-            "fitted_on": {
-                "scheme": "train and valid, calibrated on out-of-fold valid scores",
-                "train_pairs": len(train_y),
-                "train_duplicates": int(train_y.sum()),
-                "valid_pairs": len(valid_y),
-                "valid_duplicates": int(valid_y.sum()),
-            },
-            "valid_at_threshold": _scores_at(valid_p, valid_y, threshold),
-        }
+        metadata = _fit_metadata(
+            "train and valid, calibrated on out-of-fold valid scores",
+            {"method": method, "valid_log_loss_cv": losses, "folds": len(folds)},
+            params, seed, classifier, train_y, valid_y, valid_p, threshold, target_precision,
+        )
         return cls(model, threshold=threshold, model_bytes=_serialise(model), metadata=metadata, known=known)
 
     # --- scoring ----------------------------------------------------------------------------------
@@ -538,6 +517,36 @@ def _calibration_losses(
             fold_losses.append(log_loss(labels[held_rows], held_p, labels=[0, 1]))
         losses[method] = float(np.mean(fold_losses))
     return losses
+
+
+def _fit_metadata(
+    scheme: str,
+    calibration: dict[str, Any],
+    params: BoostingParams,
+    seed: int,
+    classifier: HistGradientBoostingClassifier,
+    train_y: np.ndarray,
+    valid_y: np.ndarray,
+    valid_p: np.ndarray,
+    threshold: float,
+    target_precision: float | None,
+) -> dict[str, Any]:
+    """What a fit records in the manifest; ``valid_p`` are the probabilities the threshold was chosen on."""
+    return {
+        "calibration": calibration,
+        "target_precision": target_precision,
+        "params": asdict(params),
+        "seed": seed,
+        "iterations": int(classifier.n_iter_),
+        "fitted_on": {
+            "scheme": scheme,
+            "train_pairs": len(train_y),
+            "train_duplicates": int(train_y.sum()),
+            "valid_pairs": len(valid_y),
+            "valid_duplicates": int(valid_y.sum()),
+        },
+        "valid_at_threshold": _scores_at(valid_p, valid_y, threshold),
+    }
 
 
 def _score_calibration_losses(scores: np.ndarray, labels: np.ndarray, seed: int) -> dict[str, float]:
