@@ -132,7 +132,14 @@ def load_demo_data(args: argparse.Namespace) -> DemoData:
         calibration_listings = {listing["listing_id"]: listing for listing in calibration.listings}
         calibration_pairs, source = calibration.pairs(), f"generated catalog, seed {args.seed + 1_000}"
         return DemoData(
-            dataset.name, listings, dataset.duplicate_pairs(), calibration_listings, calibration_pairs, source, calibration.truth
+            dataset.name,
+            listings,
+            dataset.duplicate_pairs(),
+            calibration_listings,
+            calibration_pairs,
+            source,
+            calibration.truth,
+            calibration_catalog=calibration,
         )
     return DemoData(dataset.name, listings, dataset.duplicate_pairs(), calibration_listings, calibration_pairs, source)
 

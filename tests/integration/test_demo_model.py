@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from decider.synthetic import generate_catalog
+from decider.trained import TrainedDecider
 from stream.demo import demo_model, demo_model_dir, load_demo_data
 from stream.settings import Settings
 
@@ -30,3 +31,15 @@ def test_a_stale_cached_demo_model_is_refitted(tmp_path: Path, caplog: pytest.Lo
     refitted = demo_model(args, settings, data)
     assert "refitting the demo model" in caplog.text
     assert json.loads(manifest.read_text())["text_encoder"]["version"] == refitted.encoder.version
+
+
+def test_a_set_without_train_or_valid_pairs_gets_a_tree_decider(tmp_path: Path) -> None:
+    """A bare catalog with duplicates (like abt-buy-catalog): trees trained on a generated catalog, not a
+    similarity threshold, since none of the set's labels may be used to fit it."""
+    root = tmp_path / "catalog"
+    generate_catalog(n_products=60, seed=4).write(root)
+    for split in ("train", "valid"):
+        (root / "pairs" / f"{split}.csv").unlink()
+    args = argparse.Namespace(data=root, model=None, state_dir=tmp_path / "state", seed=2, products=60)
+    model = demo_model(args, Settings(encoder={"device": "cpu"}), load_demo_data(args))
+    assert isinstance(model.decider, TrainedDecider)
