@@ -109,7 +109,7 @@ class KnownProducts:
         A micro-batch repeats each query once per candidate: the search runs once per listing id.
         Slots left empty (fewer known listings than neighbours) get product ``missing`` and -inf.
         """
-        unique_ids, first_row, row_of_unique = np.unique(
+        _, first_row, row_of_unique = np.unique(
             np.asarray(listing_ids, dtype=object).astype(str), return_index=True, return_inverse=True
         )
         rows, similarities = self._nearest(vectors[first_row], NEIGHBOURS + 2)  # +2: room to drop the pair's own
