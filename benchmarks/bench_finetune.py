@@ -35,6 +35,7 @@ import torch
 from decider.baseline import best_f1_threshold
 from decider.bundle import listing_text
 from decider.datasets import Dataset, LabeledPair, load_dataset
+from decider.evaluation import recall_at_k
 from encoders.finetune import FinetuneConfig, FinetuneReport, finetune_text_encoder
 from encoders.reducer import PcaReducer
 from encoders.text import TextEncoder, pick_device
@@ -117,16 +118,13 @@ def threshold_f1(dataset: Dataset, row_of: Mapping[str, int], vectors: np.ndarra
     return {name: round(value, 4) for name, value in scores.items()}
 
 
-def recall_at_k(pairs: Sequence[LabeledPair], row_of: Mapping[str, int], vectors: np.ndarray, k: int) -> float:
+def split_recall_at_k(pairs: Sequence[LabeledPair], row_of: Mapping[str, int], vectors: np.ndarray, k: int) -> float:
     """Share of duplicate pairs whose right listing is among the left listing's k nearest others."""
-    duplicates = [pair for pair in pairs if pair.label == 1]
-    left_rows = np.array([row_of[pair.left_id] for pair in duplicates])
-    right_rows = np.array([row_of[pair.right_id] for pair in duplicates])
-    similarities = vectors[left_rows] @ vectors.T
-    similarities[np.arange(len(left_rows)), left_rows] = -np.inf  # a listing is not its own neighbour
-    nearest = np.argpartition(-similarities, k, axis=1)[:, :k]
-    hits = np.any(nearest == right_rows[:, None], axis=1)
-    return round(float(hits.mean()), 4)
+    partners: dict[int, set[int]] = {}
+    for pair in pairs:
+        if pair.label == 1:
+            partners.setdefault(row_of[pair.left_id], set()).add(row_of[pair.right_id])
+    return recall_at_k(vectors, partners, [k])[k]
 
 
 def score_encoder(dataset: Dataset, row_of: Mapping[str, int], vectors: np.ndarray, source: str) -> dict[str, Any]:
@@ -136,8 +134,8 @@ def score_encoder(dataset: Dataset, row_of: Mapping[str, int], vectors: np.ndarr
     return {
         f"f1_{vectors.shape[1]}d": threshold_f1(dataset, row_of, vectors),
         f"f1_{PCA_DIM}d": threshold_f1(dataset, row_of, reduced),
-        f"recall_at_{NEIGHBOURS}_{PCA_DIM}d": recall_at_k(test, row_of, reduced, NEIGHBOURS),
-        f"recall_at_{NEIGHBOURS}_{vectors.shape[1]}d": recall_at_k(test, row_of, vectors, NEIGHBOURS),
+        f"recall_at_{NEIGHBOURS}_{PCA_DIM}d": split_recall_at_k(test, row_of, reduced, NEIGHBOURS),
+        f"recall_at_{NEIGHBOURS}_{vectors.shape[1]}d": split_recall_at_k(test, row_of, vectors, NEIGHBOURS),
     }
 
 

@@ -25,31 +25,22 @@ import numpy as np
 
 from decider.bundle import ModelBundle, listing_text
 from decider.datasets import load_dataset
-from decider.evaluation import pair_metrics, score_split
+from decider.evaluation import pair_metrics, recall_at_k, score_split
 from decider.synthetic import generate_catalog
 from decider.training import TrainConfig, train_model
 from encoders.reducer import PcaReducer
 from encoders.text import TextEncoder
 
 
-def recall_at_k(vectors: np.ndarray, ids: list[str], duplicates: set[frozenset[str]], ks: list[int]) -> dict[str, float]:
-    """``ids`` name the first rows of ``vectors``; any further rows are distractors."""
+def partners_of(ids: list[str], duplicates: set[frozenset[str]]) -> dict[int, set[int]]:
+    """Both directions: every listing with a known duplicate is a query. Rows past ``ids`` are distractors."""
     row = {listing_id: index for index, listing_id in enumerate(ids)}
     partners: dict[int, set[int]] = defaultdict(set)
     for pair in duplicates:
         first, second = (row[i] for i in pair)
         partners[first].add(second)
         partners[second].add(first)
-    queries = sorted(partners)
-    similarities = vectors[queries] @ vectors.T
-    similarities[np.arange(len(queries)), queries] = -np.inf  # a listing is not its own neighbour
-    ranked = np.argsort(-similarities, axis=1)[:, : max(ks)]
-    found = {k: 0 for k in ks}
-    total = sum(len(partners[q]) for q in queries)
-    for position, query in enumerate(queries):
-        for k in ks:
-            found[k] += len(partners[query] & set(ranked[position, :k].tolist()))
-    return {f"recall@{k}": round(found[k] / total, 4) for k in ks}
+    return partners
 
 
 def decider_f1(data: Path, encoder_path: Path | None, dim: int) -> dict[str, float]:
@@ -94,6 +85,7 @@ def main(argv: list[str]) -> int:
     reducer = PcaReducer.fit(full[rows], dim=args.dim, source=encoder.version)
     widths = {str(full.shape[1]): full / np.linalg.norm(full, axis=1, keepdims=True), str(args.dim): reducer.transform(full)}
     duplicates = dataset.duplicate_pairs()
+    partners = partners_of(ids, duplicates)
     report: dict[str, object] = {
         "data": args.data.name,
         "encoder": encoder.version,
@@ -101,7 +93,10 @@ def main(argv: list[str]) -> int:
         "distractors": args.distractors,
         "duplicate_pairs": len(duplicates),
         "explained_variance": round(float(np.sum(reducer.explained_variance_ratio)), 4),
-        "recall": {width: recall_at_k(vectors, ids, duplicates, ks) for width, vectors in widths.items()},
+        "recall": {
+            width: {f"recall@{k}": value for k, value in recall_at_k(vectors, partners, ks).items()}
+            for width, vectors in widths.items()
+        },
     }
     if not args.skip_decider and "test" in dataset.splits():
         report["test"] = {width: decider_f1(args.data, args.encoder, int(width)) for width in widths}

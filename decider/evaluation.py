@@ -109,6 +109,26 @@ def write_plots(scores: np.ndarray, labels: np.ndarray, threshold: float, direct
     return [curve_path, histogram_path]
 
 
+def recall_at_k(vectors: np.ndarray, partners: Mapping[int, set[int]], ks: Sequence[int]) -> dict[int, float]:
+    """Share of (row, partner) duplicates where the partner is among the row's k nearest other rows.
+
+    ``vectors`` are unit rows (exact search by dot product); ``partners`` maps a query row to the
+    rows of its known duplicates. Rows that are never queries still compete as neighbours.
+    """
+    queries = sorted(partners)
+    total = sum(len(partners[row]) for row in queries)
+    if not queries or total == 0:
+        return {k: 0.0 for k in ks}
+    similarities = vectors[queries] @ vectors.T
+    similarities[np.arange(len(queries)), queries] = -np.inf  # a listing is not its own neighbour
+    ranked = np.argsort(-similarities, axis=1)[:, : max(ks)]
+    found = dict.fromkeys(ks, 0)
+    for position, row in enumerate(queries):
+        for k in ks:
+            found[k] += len(partners[row] & set(ranked[position, :k].tolist()))
+    return {k: round(found[k] / total, 4) for k in ks}
+
+
 def precision_recall_curve(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(-scores, kind="stable")
     hits = np.cumsum(labels[order])

@@ -198,7 +198,7 @@ def mine_hard_negatives(
     These are the pairs the decider meets behind the ANN search. Products come from truth.csv,
     else from the split's own positive pairs (``clusters_from_positives``).
     """
-    clusters = dataset.clusters() or clusters_from_positives(pairs)
+    clusters = products_of(dataset, pairs)
     if neighbours <= 0:
         return []
     ids = sorted({p.left_id for p in pairs} | {p.right_id for p in pairs})
@@ -224,8 +224,14 @@ def mine_hard_negatives(
 
 def known_products(dataset: Dataset, pairs: Sequence[LabeledPair], vectors: Mapping[str, np.ndarray]) -> KnownProducts:
     """The listings of ``pairs`` (the train split) with their products: truth.csv, else implied by the positives."""
-    products = dataset.clusters() or clusters_from_positives(pairs)
-    return KnownProducts.from_labeled(products, vectors, [i for p in pairs for i in (p.left_id, p.right_id)])
+    return KnownProducts.from_labeled(
+        products_of(dataset, pairs), vectors, [i for p in pairs for i in (p.left_id, p.right_id)]
+    )
+
+
+def products_of(dataset: Dataset, pairs: Sequence[LabeledPair]) -> dict[str, str]:
+    """listing_id -> product: truth.csv clusters, else the products ``pairs``' positives imply."""
+    return dataset.clusters() or clusters_from_positives(pairs)
 
 
 def clusters_from_positives(pairs: Sequence[LabeledPair]) -> dict[str, str]:

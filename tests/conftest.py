@@ -16,6 +16,8 @@ import pytest
 from tests import services
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from decider.bundle import ModelBundle
     from stream.settings import Settings
 
@@ -123,3 +125,17 @@ def pipeline_settings(
         model={"model_dir": baseline_model.directory},
         worker={"batch_max_size": 64, "batch_timeout_s": 0.5, "summary_interval_s": 1.0, "retry_backoff_s": 0.2},
     )
+
+
+@pytest.fixture(scope="session")
+def make_labeled_set(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int, int], "Path"]:
+    """A generated catalog in the shared data layout; its valid pairs double as the test split."""
+    from decider.synthetic import generate_catalog
+
+    def make(n_products: int, seed: int) -> "Path":
+        root = tmp_path_factory.mktemp("labeled") / "generated"
+        generate_catalog(n_products=n_products, seed=seed).write(root)
+        (root / "pairs" / "test.csv").write_bytes((root / "pairs" / "valid.csv").read_bytes())
+        return root
+
+    return make

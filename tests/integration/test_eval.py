@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import argparse
 from pathlib import Path
 
@@ -9,7 +11,6 @@ import orjson
 import pytest
 
 from decider.bundle import ModelBundle
-from decider.synthetic import generate_catalog
 from infra.stack import StackStatus
 from stream.cli import main
 from stream.demo import demo_on_stack
@@ -21,11 +22,8 @@ PAIR_KEYS = {"precision", "recall", "f1", "macro_f1", "threshold", "pairs", "pos
 
 
 @pytest.fixture(scope="module")
-def labeled_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("set") / "generated"
-    generate_catalog(n_products=60, seed=77).write(root)
-    (root / "pairs" / "test.csv").write_bytes((root / "pairs" / "valid.csv").read_bytes())
-    return root
+def labeled_set(make_labeled_set: Callable[[int, int], Path]) -> Path:
+    return make_labeled_set(60, 77)
 
 
 def test_pair_eval_prints_the_metrics_as_json_and_writes_plots(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pathlib import Path
 
 import orjson
@@ -9,7 +11,6 @@ import pytest
 
 from decider.bundle import ModelBundle
 from decider.known_products import KNOWN_PRODUCTS_FILE
-from decider.synthetic import generate_catalog
 from decider.trained import TrainedDecider
 from encoders.text import TextEncoder
 from stream.cli import main
@@ -18,11 +19,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def labeled_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("train") / "generated"
-    generate_catalog(n_products=120, seed=5).write(root)
-    (root / "pairs" / "test.csv").write_bytes((root / "pairs" / "valid.csv").read_bytes())
-    return root
+def labeled_set(make_labeled_set: Callable[[int, int], Path]) -> Path:
+    return make_labeled_set(120, 5)
 
 
 def last_json(capsys: pytest.CaptureFixture[str]) -> dict:

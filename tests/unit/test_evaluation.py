@@ -3,7 +3,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from decider.evaluation import pair_metrics, precision_recall_curve, write_plots
+from decider.evaluation import pair_metrics, precision_recall_curve, recall_at_k, write_plots
 from stream.eval_command import stream_report
 
 
@@ -46,3 +46,13 @@ def test_stream_report_counts_every_unordered_pair_as_a_decision() -> None:
     # 10 pairs in all: tn = 10 - 2 - 1 - 1 = 6; distinct-class F1 = 12 / 14.
     assert report["macro_f1"] == pytest.approx(round((2 / 3 + 12 / 14) / 2, 4))
     assert {"precision", "recall", "f1", "macro_f1", "threshold", "pairs", "positives", "candidate_recall"} <= set(report)
+
+
+def test_recall_at_k_counts_partners_among_the_nearest_other_rows() -> None:
+    # Rows on a line of angles: 0's nearest others are 1 then 2; row 3 is a distractor near 2.
+    angles = np.array([0.0, 0.1, 0.3, 0.35])
+    vectors = np.column_stack([np.cos(angles), np.sin(angles)])
+    partners = {0: {1, 2}, 2: {0}}
+    recall = recall_at_k(vectors, partners, [1, 2, 3])
+    # k=1: 0 finds 1 (of 1, 2); 2 finds 3, not 0.  k=2: 0 finds both; 2 finds 3, 1.  k=3: all.
+    assert recall == {1: round(1 / 3, 4), 2: round(2 / 3, 4), 3: 1.0}
