@@ -33,15 +33,15 @@ import numpy as np
 import sklearn
 from sklearn.metrics import brier_score_loss, log_loss
 
-from decider.base import Decider
-from decider.baseline import ThresholdDecider
-from decider.bundle import listing_text
-from decider.datasets import Dataset, load_dataset
-from decider.evaluation import pair_metrics
-from decider.features import VECTOR_FEATURES, pair_features
+from decider.datasets.labeled import Dataset, load_dataset
+from decider.evaluation.metrics import pair_metrics
+from decider.features.pair import VECTOR_FEATURES, pair_features
+from decider.models.base import Decider
+from decider.models.gradient_boosting import TrainedDecider
+from decider.models.threshold import ThresholdDecider
 from decider.pairs import CandidatePairs, labeled_pairs
-from decider.trained import TrainedDecider
-from decider.training import known_products
+from decider.training.job import known_products
+from encoders.listing import listing_text
 from encoders.reducer import PcaReducer
 from encoders.text import TextEncoder
 

@@ -32,14 +32,14 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
-from decider.baseline import best_f1_threshold
-from decider.bundle import listing_text
-from decider.datasets import Dataset, LabeledPair, load_dataset
-from decider.evaluation import recall_at_k
-from encoders.finetune import FinetuneConfig, FinetuneReport, finetune_text_encoder
+from decider.datasets.labeled import Dataset, LabeledPair, load_dataset
+from decider.evaluation.metrics import recall_at_k
+from decider.models.threshold import best_f1_threshold
+from encoders.listing import listing_text
 from encoders.reducer import PcaReducer
 from encoders.text import TextEncoder, pick_device
-from stream.cli import positive_float, positive_int
+from encoders.training.finetune import FinetuneConfig, FinetuneReport, finetune_text_encoder
+from stream.commands.cli import positive_float, positive_int
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 DEFAULT_SETS = ("wdc-products", "abt-buy")

@@ -23,11 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from decider.bundle import ModelBundle, listing_text
-from decider.datasets import load_dataset
-from decider.evaluation import pair_metrics, recall_at_k, score_split
-from decider.synthetic import generate_catalog
-from decider.training import TrainConfig, train_model
+from decider.bundle import ModelBundle
+from decider.datasets.labeled import load_dataset
+from decider.evaluation.metrics import pair_metrics, recall_at_k, score_split
+from decider.synthetic.generator import generate_catalog
+from decider.training.config import TrainConfig
+from decider.training.job import train_model
+from encoders.listing import listing_text
 from encoders.reducer import PcaReducer
 from encoders.text import TextEncoder
 

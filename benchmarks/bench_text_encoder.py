@@ -26,7 +26,7 @@ import torch
 
 from encoders.reducer import PcaReducer
 from encoders.text import TextEncoder
-from stream.cli import positive_int
+from stream.commands.cli import positive_int
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 TITLE_SETS = ("wdc-products", "abt-buy")

@@ -14,9 +14,10 @@ import time
 from pathlib import Path
 
 from decider.bundle import ModelBundle
-from decider.datasets import load_dataset
-from decider.evaluation import pair_metrics, score_split
-from decider.training import TrainConfig, train_model
+from decider.datasets.labeled import load_dataset
+from decider.evaluation.metrics import pair_metrics, score_split
+from decider.training.config import TrainConfig
+from decider.training.job import train_model
 
 
 def main(argv: list[str]) -> int:

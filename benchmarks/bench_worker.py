@@ -22,14 +22,14 @@ from pathlib import Path
 import orjson
 import torch
 
-from decider.bundle import listing_text
-from decider.calibration import fit_baseline_bundle
-from decider.synthetic import generate_catalog
+from decider.synthetic.generator import generate_catalog
+from decider.training.bundles import fit_baseline_bundle
+from encoders.listing import listing_text
 from encoders.text import TextEncoder
-from infra.stack import LocalStack, free_port
-from stream.app import open_runtime
+from infra.stack.local import LocalStack, free_port
 from stream.publish import publish_values
 from stream.settings import Settings
+from stream.worker.runtime import open_runtime
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from decider.base import Decider, DeciderError
-from decider.baseline import ThresholdDecider
-from decider.trained import TrainedDecider
+from decider.errors import DeciderError, ModelError
+from decider.models.base import Decider
+from decider.models.gradient_boosting import TrainedDecider
+from decider.models.threshold import ThresholdDecider
 from encoders.reducer import PcaReducer
 from encoders.text import TextEncoder
 
@@ -28,10 +29,6 @@ MODEL_FILE = "model.json"
 ENCODER_FOLDER = "text-encoder"
 FORMAT_VERSION = 1
 DECIDER_KINDS: dict[str, type] = {"similarity-threshold": ThresholdDecider, "gradient-boosting": TrainedDecider}
-
-
-class ModelError(RuntimeError):
-    """The model folder is missing, incomplete or inconsistent; the message says how to fix it."""
 
 
 def listing_text(listing: Mapping[str, Any]) -> str:

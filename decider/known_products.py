@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from decider.base import DeciderError
+from decider.errors import DeciderError
 from decider.pairs import CandidatePairs
-from encoders.reducer import write_atomically
+from infra.files import write_atomically
 
 KNOWN_PRODUCTS_FILE = "known-products.npz"
 KNOWN_PRODUCT_FEATURES = (

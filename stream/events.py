@@ -14,66 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from encoders.listing import DEFAULT_MAX_TITLE_CHARS, Listing
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
-DEFAULT_MAX_TITLE_CHARS = 1_000
 DEFAULT_MAX_EVENT_BYTES = 256 * 1024
-MAX_LISTING_ID_BYTES = 256  # the Milvus primary key's VARCHAR limit
+# The listing-created payload is the listing itself: one definition (encoders.listing) for every layer.
+ListingCreated = Listing
 
 
 class InvalidEvent(ValueError):
     """An event that can never be processed; it goes to the dead-letter topic with this reason."""
-
-
-class ListingCreated(BaseModel):
-    """A listing-created event. Unknown fields are kept and travel on untouched."""
-
-    model_config = ConfigDict(extra="allow", strict=True, title="listing-created")
-
-    listing_id: str = Field(min_length=1, max_length=256)
-    title: str = Field(
-        min_length=1,
-        description=f"at most DEDUP_WORKER_MAX_TITLE_CHARS characters (default {DEFAULT_MAX_TITLE_CHARS})",
-    )
-    event_id: str | None = None
-    description: str | None = None
-    brand: str | None = None
-    category: str | None = None
-    price: float | None = Field(default=None, ge=0)
-    currency: str | None = None
-    seller_id: str | None = None
-    image: str | None = Field(default=None, description="URI or local path of the main image")
-    images: list[str] | None = None
-    model_number: str | None = None
-    created_at: str | int | float | None = Field(
-        default=None, description="ISO 8601 string or epoch seconds/milliseconds"
-    )
-
-    @field_validator("listing_id")
-    @classmethod
-    def _listing_id_fits_the_store(cls, listing_id: str) -> str:
-        if len(listing_id.encode()) > MAX_LISTING_ID_BYTES:
-            raise ValueError(f"listing_id is over {MAX_LISTING_ID_BYTES} bytes in UTF-8")
-        return listing_id
-
-    @field_validator("title")
-    @classmethod
-    def _title_not_blank(cls, title: str) -> str:
-        if not title.strip():
-            raise ValueError("title is blank")
-        return title
-
-    def content_hash(self) -> str:
-        """Hash of the fields the encoders read: equal content is never encoded twice."""
-        content = orjson.dumps(
-            [self.title, self.brand, self.model_number, self.image, self.images],
-        )
-        return hashlib.sha256(content).hexdigest()[:32]
-
-    def created_at_ms(self) -> int | None:
-        """``created_at`` as epoch milliseconds, or None when absent or unreadable."""
-        return _to_epoch_ms(self.created_at)
 
 
 class Match(BaseModel):
@@ -173,21 +125,6 @@ def encode_event(event: BaseModel) -> bytes:
 
 def utc_now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _to_epoch_ms(value: str | int | float | None) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, (int, float)):
-        # Heuristic: values past 10^11 are already milliseconds (10^11 s is the year 5138).
-        return int(value if value > 1e11 else value * 1000)
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return int(parsed.timestamp() * 1000)
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from confluent_kafka import Consumer, Message, TopicPartition
+from confluent_kafka import Consumer, TopicPartition
 
 from stream.kafka import end_offsets, topic_partitions
-from stream.worker import BatchProcessor, MicroBatcher
+from stream.worker.batching import MicroBatcher
+from stream.worker.consumer import BatchConsumer
+from stream.worker.processor import BatchProcessor
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +107,9 @@ def _resolve(
     return {tp.partition: ends[tp.partition] if tp.offset == PARTITION_END else tp.offset for tp in found}
 
 
-class Replayer:
+class Replayer(BatchConsumer):
+    """Processes fixed offset ranges on assigned partitions; commits only to its own group, if asked."""
+
     def __init__(
         self,
         consumer: Consumer,
@@ -117,12 +121,8 @@ class Replayer:
         stop: threading.Event | None = None,
         on_progress: Callable[[int], None] | None = None,
     ) -> None:
-        self.consumer = consumer
-        self.processor = processor
-        self.topic = topic
-        self.batcher = batcher
+        super().__init__(consumer, processor, topic=topic, batcher=batcher, stop=stop)
         self.commit = commit
-        self.stop = stop or threading.Event()
         self.on_progress = on_progress or (lambda _n: None)
 
     def run(self, ranges: list[PartitionRange]) -> ReplayResult:
@@ -132,7 +132,7 @@ class Replayer:
         totals = [0, 0, 0]
         try:
             while not self.stop.is_set() and any(positions[p] < ends[p] for p in ends):
-                messages = [m for m in self.batcher.collect(self._consume) if m.offset() < ends[m.partition()]]
+                messages = [m for m in self.next_batch() if m.offset() < ends[m.partition()]]
                 if not messages:
                     continue
                 outcome = self.processor.process(messages)
@@ -148,9 +148,6 @@ class Replayer:
         finally:
             self.consumer.close()
         return ReplayResult(totals[0], totals[1], totals[2], tuple(ranges))
-
-    def _consume(self, count: int, timeout_s: float) -> list[Message]:
-        return self.consumer.consume(num_messages=count, timeout=timeout_s)
 
     def _pause_finished(self, positions: dict[int, int], ends: dict[int, int]) -> None:
         """Stop fetching partitions that reached their end so newer messages are not read."""

@@ -88,8 +88,8 @@ def unique_name() -> Callable[[str], str]:
 @pytest.fixture(scope="session")
 def baseline_model(tmp_path_factory: pytest.TempPathFactory) -> "ModelBundle":
     """The packaged MiniLM + a reducer and threshold decider fitted on a generated catalog."""
-    from decider.calibration import fit_baseline_bundle
-    from decider.synthetic import generate_catalog
+    from decider.synthetic.generator import generate_catalog
+    from decider.training.bundles import fit_baseline_bundle
     from encoders.text import TextEncoder
 
     calibration = generate_catalog(n_products=300, seed=101)
@@ -130,7 +130,7 @@ def pipeline_settings(
 @pytest.fixture(scope="session")
 def make_labeled_set(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int, int], "Path"]:
     """A generated catalog in the shared data layout; its valid pairs double as the test split."""
-    from decider.synthetic import generate_catalog
+    from decider.synthetic.generator import generate_catalog
 
     def make(n_products: int, seed: int) -> "Path":
         root = tmp_path_factory.mktemp("labeled") / "generated"

@@ -18,7 +18,7 @@ from pathlib import Path
 from confluent_kafka import Consumer, Message, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from infra.stack import (
+from infra.stack.local import (
     StackError,
     free_port,
     log_tail,

@@ -16,7 +16,7 @@ from stream.settings import Settings
 from tests.streaming import committed_and_ends, publish, read
 
 pytestmark = pytest.mark.integration
-DEDUP = [sys.executable, "-m", "stream.cli"]
+DEDUP = [sys.executable, "-m", "stream.commands.cli"]
 
 
 def cli_env(settings: Settings, milvus_uri: Path) -> dict[str, str]:

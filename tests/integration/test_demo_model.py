@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from decider.synthetic import generate_catalog
-from decider.trained import TrainedDecider
-from stream.demo import demo_model, demo_model_dir, load_demo_data
+from decider.models.gradient_boosting import TrainedDecider
+from decider.synthetic.generator import generate_catalog
+from stream.commands.demo import demo_model, demo_model_dir, load_demo_data
 from stream.settings import Settings
 
 pytestmark = pytest.mark.integration

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
 import pytest
 
 from decider.bundle import ModelBundle
-from infra.stack import StackStatus
-from stream.cli import main
-from stream.demo import demo_on_stack
-from stream.eval_command import stream_report
+from infra.stack.local import StackStatus
+from stream.commands.cli import main
+from stream.commands.demo import demo_on_stack
+from stream.commands.evaluate import stream_report
 from stream.settings import Settings
 
 pytestmark = pytest.mark.integration

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 from pymilvus import MilvusClient
 
-from infra.milvus_store import TEXT_FIELD, ListingRecord, ListingStore, Neighbor
-from infra.stack import log_tail, stop_process
+from infra.milvus.store import TEXT_FIELD, ListingRecord, ListingStore, Neighbor
+from infra.stack.local import log_tail, stop_process
 
 pytestmark = [pytest.mark.milvus_server, pytest.mark.slow]
 
@@ -143,9 +143,9 @@ def test_the_worker_runs_unchanged_against_a_milvus_server(
     milvus_server_uri: str, pipeline_settings: "Settings", baseline_model: "ModelBundle"
 ) -> None:
     """Same code as on Milvus Lite; only DEDUP_MILVUS_URI and the index type differ."""
-    from decider.synthetic import generate_catalog
-    from stream.app import open_runtime
+    from decider.synthetic.generator import generate_catalog
     from stream.settings import Settings
+    from stream.worker.runtime import open_runtime
     from tests.streaming import committed_and_ends, duplicate_events, publish
 
     settings = Settings(

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from infra.milvus_store import (
-    ListingRecord,
-    ListingStore,
-    StoreError,
-    StoreUnavailable,
-    StoreVersionMismatch,
-)
-from infra.stack import free_port
+from infra.milvus.errors import StoreError, StoreUnavailable, StoreVersionMismatch
+from infra.milvus.store import ListingRecord, ListingStore
+from infra.stack.local import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -194,7 +188,7 @@ def test_an_existing_collection_keeps_its_index_type(
     store.upsert(records(vectors))
     reopened = ListingStore(milvus_uri, store.collection, model_version=MODEL, index_type="IVF_FLAT")
     try:
-        with caplog.at_level(logging.WARNING, logger="infra.milvus_store"):
+        with caplog.at_level(logging.WARNING, logger="infra.milvus.store"):
             reopened.ensure_collection()
 
         assert "already has index type AUTOINDEX; ignoring the requested IVF_FLAT" in caplog.text

@@ -10,15 +10,15 @@ import orjson
 import pytest
 
 from decider.bundle import ModelBundle
-from decider.datasets import pairwise_scores
-from decider.synthetic import generate_catalog
-from infra.milvus_store import StoreUnavailable
-from stream.app import open_runtime
-from stream.demo import pairs_from_clusters
+from decider.datasets.labeled import pairwise_scores
+from decider.synthetic.generator import generate_catalog
+from encoders.product_groups import pairs_within_groups
+from infra.milvus.errors import StoreUnavailable
 from stream.events import SourcePosition, duplicate_event_id, parse_listing
-from stream.pipeline import Incoming
 from stream.settings import Settings
-from stream.worker import BatchOutcome, BatchProcessor
+from stream.worker.pipeline import Incoming
+from stream.worker.processor import BatchOutcome, BatchProcessor
+from stream.worker.runtime import open_runtime
 from tests.streaming import committed_and_ends, duplicate_events, found_pairs, publish, read
 
 pytestmark = pytest.mark.integration
@@ -54,7 +54,7 @@ def test_catalog_end_to_end(pipeline_settings: Settings, baseline_model: ModelBu
             assert match["listing_id"] != event["listing_id"]
     reported = [(event["listing_id"], match["listing_id"]) for event in events for match in event["matches"]]
     assert len({frozenset(pair) for pair in reported}) == len(reported), "each pair is reported once, by its later member"
-    quality = pairwise_scores(found_pairs(events), pairs_from_clusters(catalog.truth))
+    quality = pairwise_scores(found_pairs(events), pairs_within_groups(catalog.truth))
     # The baseline threshold cannot tell near-miss variants (4TB vs 6TB) apart: a regression
     # floor, far above chance, not a quality target (the trained decider has those).
     assert quality["recall"] > 0.5 and quality["precision"] > 0.15, quality

@@ -9,11 +9,11 @@ from collections import Counter
 import pytest
 
 from decider.bundle import ModelBundle
-from decider.synthetic import generate_catalog
-from stream.app import open_runtime
+from decider.synthetic.generator import generate_catalog
+from stream.commands.replay import run_replay
 from stream.replay import ReplayError, plan_ranges
-from stream.replay_command import run_replay
 from stream.settings import Settings
+from stream.worker.runtime import open_runtime
 from tests.streaming import committed_and_ends, duplicate_events, now_iso, publish
 
 pytestmark = pytest.mark.integration

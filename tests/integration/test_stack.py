@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from infra.stack import (
+from infra.stack.local import (
     KAFKA,
     MILVUS,
     REDIS,
@@ -176,7 +176,7 @@ def test_status_of_a_stack_never_started(tmp_path: Path) -> None:
 
 
 def test_a_command_stops_the_stack_it_started_even_when_the_state_folder_exists(tmp_path: Path) -> None:
-    from stream.demo import embedded_stack
+    from stream.commands.demo import embedded_stack
 
     ports = {"kafka_port": free_port(), "redis_port": free_port()}
     (tmp_path / "milvus.db").mkdir(parents=True)  # left by an earlier run: Milvus Lite reads as "running"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-
 from pathlib import Path
 
 import orjson
@@ -11,9 +10,9 @@ import pytest
 
 from decider.bundle import ModelBundle
 from decider.known_products import KNOWN_PRODUCTS_FILE
-from decider.trained import TrainedDecider
+from decider.models.gradient_boosting import TrainedDecider
 from encoders.text import TextEncoder
-from stream.cli import main
+from stream.commands.cli import main
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -1,0 +1,137 @@
+"""Baseline decider: a similarity threshold, Platt-calibrated into a probability.
+
+It is the reference the trained decider must beat, behind the same interface.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from decider.errors import DeciderError
+from decider.pairs import CandidatePairs
+
+DECIDER_FILE = "decider.json"
+KIND = "similarity-threshold"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ThresholdDecider:
+    """p(duplicate) = sigmoid(slope * text_similarity + intercept); duplicate when p >= threshold."""
+
+    slope: float
+    intercept: float
+    threshold: float
+    fitted_on: int = 0
+    name: str = "baseline-similarity-threshold"
+
+    @property
+    def version(self) -> str:
+        params = f"{self.slope:.6f}|{self.intercept:.6f}|{self.threshold:.6f}".encode()
+        return f"threshold-{hashlib.sha256(params).hexdigest()[:12]}"
+
+    @property
+    def similarity_threshold(self) -> float:
+        """The cosine similarity at which p crosses the decision threshold."""
+        logit = np.log(self.threshold / (1.0 - self.threshold))
+        return float((logit - self.intercept) / self.slope)
+
+    @classmethod
+    def fit(cls, similarities: np.ndarray, labels: np.ndarray) -> "ThresholdDecider":
+        """Platt scaling on labeled pairs, then the threshold with the best duplicate-class F1."""
+        similarities = np.asarray(similarities, dtype=np.float64)
+        labels = np.asarray(labels, dtype=np.float64)
+        if len(similarities) != len(labels) or len(labels) == 0:
+            raise DeciderError("need the same, non-zero number of similarities and labels")
+        if labels.min() == labels.max():
+            raise DeciderError("calibration needs both duplicate and non-duplicate pairs")
+        slope, intercept = fit_platt(similarities, labels)
+        probabilities = _sigmoid(slope * similarities + intercept)
+        threshold = best_f1_threshold(probabilities, labels)
+        return cls(slope=slope, intercept=intercept, threshold=threshold, fitted_on=len(labels))
+
+    def score(self, pairs: CandidatePairs) -> np.ndarray:
+        return _sigmoid(self.slope * np.asarray(pairs.text_similarity, dtype=np.float64) + self.intercept)
+
+    def explain(self, pairs: CandidatePairs) -> list[str]:
+        cut = self.similarity_threshold
+        return [f"text cosine {s:.3f} vs cut {cut:.3f}" for s in np.asarray(pairs.text_similarity)]
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "kind": KIND,
+            "format": FORMAT_VERSION,
+            "name": self.name,
+            "version": self.version,
+            "slope": self.slope,
+            "intercept": self.intercept,
+            "threshold": self.threshold,
+            "fitted_on": self.fitted_on,
+        }
+        (directory / DECIDER_FILE).write_text(json.dumps(payload, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, directory: Path) -> "ThresholdDecider":
+        path = directory / DECIDER_FILE
+        try:
+            payload = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise DeciderError(f"no decider at {path}") from None
+        except json.JSONDecodeError as exc:
+            raise DeciderError(f"{path} is not valid JSON: {exc}") from None
+        if payload.get("kind") != KIND:
+            raise DeciderError(f"{path} holds a {payload.get('kind')!r} decider, expected {KIND!r}")
+        decider = cls(
+            slope=float(payload["slope"]),
+            intercept=float(payload["intercept"]),
+            threshold=float(payload["threshold"]),
+            fitted_on=int(payload.get("fitted_on", 0)),
+            name=str(payload.get("name", cls.name)),
+        )
+        if payload.get("version") != decider.version:
+            raise DeciderError(f"{path}: stored version {payload.get('version')} does not match its parameters")
+        return decider
+
+
+def fit_platt(scores: np.ndarray, labels: np.ndarray, *, iterations: int = 100) -> tuple[float, float]:
+    """One-feature logistic regression by Newton's method, with Platt's smoothed targets."""
+    positives = labels.sum()
+    negatives = len(labels) - positives
+    targets = np.where(labels > 0, (positives + 1) / (positives + 2), 1 / (negatives + 2))
+    design = np.column_stack([scores, np.ones_like(scores)])
+    weights = np.zeros(2)
+    for _ in range(iterations):
+        p = _sigmoid(design @ weights)
+        gradient = design.T @ (p - targets)
+        hessian = design.T @ (design * (p * (1 - p))[:, None]) + 1e-9 * np.eye(2)
+        step = np.linalg.solve(hessian, gradient)
+        weights -= step
+        if np.abs(step).max() < 1e-10:
+            break
+    return float(weights[0]), float(weights[1])
+
+
+def best_f1_threshold(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """The probability cut with the highest duplicate-class F1 (midpoint between neighbours)."""
+    order = np.argsort(-probabilities, kind="stable")
+    sorted_p = probabilities[order]
+    sorted_labels = labels[order]
+    true_positives = np.cumsum(sorted_labels)
+    predicted = np.arange(1, len(labels) + 1)
+    f1 = 2 * true_positives / (predicted + sorted_labels.sum())
+    # Only cut between distinct scores: tied pairs must land on the same side.
+    distinct = np.append(sorted_p[1:] < sorted_p[:-1], True)
+    best = int(np.argmax(np.where(distinct, f1, -1.0)))
+    if best + 1 < len(sorted_p):
+        return float((sorted_p[best] + sorted_p[best + 1]) / 2)
+    return float(sorted_p[best] / 2)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -500, 500)))

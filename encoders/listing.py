@@ -1,0 +1,105 @@
+"""The listing: one definition for every layer.
+
+Its fields and their validation (what a ``listing-created`` event carries and what the worker
+accepts), the text the encoders read, the fields a decider compares, and the hash of what the
+encoders read. The stream validates events with it, training validates labeled data with it, the
+decider and the Milvus rows read the same fields.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+DEFAULT_MAX_TITLE_CHARS = 1_000
+MAX_LISTING_ID_BYTES = 256  # the Milvus primary key's VARCHAR limit
+# What a decider compares; stored with each vector so that candidates carry them.
+DECIDER_FIELDS = ("title", "brand", "model_number", "price", "currency", "category", "description")
+MAX_DESCRIPTION_CHARS = 500
+
+
+class Listing(BaseModel):
+    """A listing-created event. Unknown fields are kept and travel on untouched."""
+
+    model_config = ConfigDict(extra="allow", strict=True, title="listing-created")
+
+    listing_id: str = Field(min_length=1, max_length=256)
+    title: str = Field(
+        min_length=1,
+        description=f"at most DEDUP_WORKER_MAX_TITLE_CHARS characters (default {DEFAULT_MAX_TITLE_CHARS})",
+    )
+    event_id: str | None = None
+    description: str | None = None
+    brand: str | None = None
+    category: str | None = None
+    price: float | None = Field(default=None, ge=0)
+    currency: str | None = None
+    seller_id: str | None = None
+    image: str | None = Field(default=None, description="URI or local path of the main image")
+    images: list[str] | None = None
+    model_number: str | None = None
+    created_at: str | int | float | None = Field(
+        default=None, description="ISO 8601 string or epoch seconds/milliseconds"
+    )
+
+    @field_validator("listing_id")
+    @classmethod
+    def _listing_id_fits_the_store(cls, listing_id: str) -> str:
+        if len(listing_id.encode()) > MAX_LISTING_ID_BYTES:
+            raise ValueError(f"listing_id is over {MAX_LISTING_ID_BYTES} bytes in UTF-8")
+        return listing_id
+
+    @field_validator("title")
+    @classmethod
+    def _title_not_blank(cls, title: str) -> str:
+        if not title.strip():
+            raise ValueError("title is blank")
+        return title
+
+    def content_hash(self) -> str:
+        """Hash of the fields the encoders read: equal content is never encoded twice."""
+        content = orjson.dumps(
+            [self.title, self.brand, self.model_number, self.image, self.images],
+        )
+        return hashlib.sha256(content).hexdigest()[:32]
+
+    def created_at_ms(self) -> int | None:
+        """``created_at`` as epoch milliseconds, or None when absent or unreadable."""
+        return to_epoch_ms(self.created_at)
+
+
+def listing_text(listing: Mapping[str, Any]) -> str:
+    """What the text encoder reads: the title, with the brand in front when the title lacks it."""
+    title = str(listing.get("title") or "").strip()
+    brand = str(listing.get("brand") or "").strip()
+    if brand and brand.lower() not in title.lower():
+        return f"{brand} {title}"
+    return title
+
+
+def decider_fields(listing: Mapping[str, Any]) -> dict[str, Any]:
+    """The raw fields a decider may compare, the same in training and in the stream."""
+    fields = {name: listing[name] for name in DECIDER_FIELDS if listing.get(name) is not None}
+    if isinstance(fields.get("description"), str):
+        fields["description"] = fields["description"][:MAX_DESCRIPTION_CHARS]
+    return fields
+
+
+def to_epoch_ms(value: str | int | float | None) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        # Heuristic: values past 10^11 are already milliseconds (10^11 s is the year 5138).
+        return int(value if value > 1e11 else value * 1000)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return int(parsed.timestamp() * 1000)

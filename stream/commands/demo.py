@@ -1,0 +1,219 @@
+"""``dedup demo``: the whole pipeline on the embedded stack, scored against known duplicates."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import random
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from decider.bundle import ModelBundle
+from decider.datasets.labeled import LabeledPair, load_dataset, pairwise_scores
+from decider.errors import DeciderError, ModelError
+from decider.synthetic.generator import generate_catalog
+from decider.training.bundles import fit_baseline_bundle, fit_trained_bundle
+from encoders.errors import ReducerError
+from encoders.product_groups import pairs_within_groups
+from encoders.text import TextEncoder
+from infra.stack.local import MILVUS, LocalStack, StackStatus
+from stream.kafka import read_topic
+from stream.publish import publish_values
+from stream.settings import Settings
+from stream.worker.runtime import load_model, open_runtime
+
+log = logging.getLogger(__name__)
+CALIBRATION_SPLITS = ("valid", "train")
+
+
+@dataclass(frozen=True)
+class DemoData:
+    name: str
+    listings: list[dict[str, Any]]
+    truth: set[frozenset[str]]
+    calibration_listings: Mapping[str, Mapping[str, Any]]
+    calibration_pairs: Sequence[LabeledPair]
+    calibration_source: str
+    calibration_clusters: Mapping[str, str] | None = None
+    calibration_catalog: Any = None  # a generated catalog to train the demo's decider on
+
+
+@contextmanager
+def embedded_stack(state_dir: Path, **ports: int) -> Iterator[StackStatus]:
+    """The local stack for the length of a command; left running if it was running before."""
+    stack = LocalStack(state_dir, **ports)
+    # Milvus Lite has no process (it reads as running once its folder exists): only servers count.
+    already_running = any(c.running for c in stack.status().components if c.name != MILVUS)
+    status = stack.up()
+    try:
+        yield status
+    finally:
+        if not already_running:
+            stack.down()
+
+
+def run_demo(args: argparse.Namespace, settings: Settings) -> int:
+    started = time.monotonic()
+    with embedded_stack(args.state_dir) as status:
+        figures = demo_on_stack(args, settings, status)
+    figures["wall_s"] = round(time.monotonic() - started, 1)
+    print(orjson.dumps(figures).decode() if args.json else f"demo finished in {figures['wall_s']} s")
+    return 0
+
+
+def demo_on_stack(args: argparse.Namespace, base: Settings, status: StackStatus) -> dict[str, Any]:
+    data = load_demo_data(args)
+    model = demo_model(args, base, data)
+    run_id = uuid.uuid4().hex[:8]
+    settings = demo_settings(base, status, run_id, model)
+    log.info("demo %s: %d listings from %s, model %s", run_id, len(data.listings), data.name, model.version)
+    publish_values(settings, [(listing["listing_id"], orjson.dumps(listing)) for listing in data.listings])
+    candidate_pairs: set[frozenset[str]] = set()
+    with open_runtime(settings, model) as runtime:
+        runtime.pipeline.on_candidates = lambda pairs: candidate_pairs.update(
+            frozenset(pair) for pair in zip(pairs.query_ids, pairs.candidate_ids)
+        )
+        worker_started = time.monotonic()
+        metrics = runtime.worker().run(max_events=len(data.listings), until_idle=60)
+        worker_s = time.monotonic() - worker_started
+        events = [orjson.loads(m.value()) for m in read_topic(settings.kafka.client_config(), settings.topics.duplicates)]
+        runtime.store.drop()  # demo runs are independent; the Milvus Lite file must not grow with each
+    found = found_pairs(events)
+    scores = pairwise_scores(found, data.truth)
+    if not getattr(args, "quiet", False):
+        print_report(data, events, scores, args.show)
+    return {
+        "data": data.name,
+        "listings": len(data.listings),
+        "duplicate_events": len(events),
+        "pairs_found": len(found),
+        "true_pairs": len(data.truth),
+        "candidate_recall": round(len(candidate_pairs & data.truth) / len(data.truth), 4) if data.truth else None,
+        **{key: round(value, 4) if isinstance(value, float) else value for key, value in scores.items()},
+        "worker_events_per_s": round(metrics.processed / worker_s, 1) if worker_s else None,
+        "model_version": model.version,
+        "threshold": round(model.decider.threshold, 6),
+        "calibrated_on": data.calibration_source,
+    }
+
+
+def load_demo_data(args: argparse.Namespace) -> DemoData:
+    if args.data is None:
+        catalog = generate_catalog(n_products=args.products, seed=args.seed)
+        calibration = generate_catalog(n_products=max(args.products, 300), seed=args.seed + 1_000)
+        return DemoData(
+            name=f"generated catalog ({args.products} products, seed {args.seed})",
+            listings=list(catalog.listings),
+            truth=pairs_within_groups(catalog.truth),
+            calibration_listings={listing["listing_id"]: listing for listing in calibration.listings},
+            calibration_pairs=calibration.pairs(),
+            calibration_source=f"generated catalog, seed {args.seed + 1_000}",
+            calibration_clusters=calibration.truth,
+            calibration_catalog=calibration,
+        )
+    dataset = load_dataset(args.data)
+    listings = list(dataset.listings.values())
+    random.Random(args.seed).shuffle(listings)  # a live feed has no order that helps the matcher
+    split = next((name for name in CALIBRATION_SPLITS if name in dataset.splits()), None)
+    if split is not None:
+        calibration_listings, calibration_pairs = dataset.listings, dataset.pairs(split)
+        source = f"{dataset.name} pairs/{split}.csv"
+    else:
+        calibration = generate_catalog(n_products=500, seed=args.seed + 1_000)
+        calibration_listings = {listing["listing_id"]: listing for listing in calibration.listings}
+        calibration_pairs, source = calibration.pairs(), f"generated catalog, seed {args.seed + 1_000}"
+        return DemoData(
+            dataset.name,
+            listings,
+            dataset.duplicate_pairs(),
+            calibration_listings,
+            calibration_pairs,
+            source,
+            calibration.truth,
+            calibration_catalog=calibration,
+        )
+    return DemoData(dataset.name, listings, dataset.duplicate_pairs(), calibration_listings, calibration_pairs, source)
+
+
+def demo_model(args: argparse.Namespace, settings: Settings, data: DemoData) -> ModelBundle:
+    """The model folder given with --model, else one fitted for this data and kept for next time."""
+    encoder_settings = settings.encoder
+    if args.model is not None:
+        return load_model(settings, args.model)
+    model_dir = demo_model_dir(args, data)
+    if (model_dir / "model.json").is_file():
+        try:
+            return load_model(settings, model_dir)
+        except (DeciderError, ModelError, ReducerError) as exc:
+            # The demo's own cache, e.g. written by a release with other features: fit it again.
+            log.warning("refitting the demo model: the one in %s does not load (%s)", model_dir, exc)
+    encoder = TextEncoder(encoder_settings.text_model_path, device=encoder_settings.device, batch_size=encoder_settings.batch_size)
+    sample = {listing["listing_id"]: listing for listing in data.listings}
+    sample.update(data.calibration_listings)
+    if data.calibration_catalog is not None:
+        log.info("fitting the reducer and training a decider on %s (no fine-tuning)", data.calibration_source)
+        model = fit_trained_bundle(encoder, sample, data.calibration_catalog)
+    else:
+        log.info("fitting the reducer and calibrating the baseline decider on %s", data.calibration_source)
+        model = fit_baseline_bundle(encoder, sample, data.calibration_pairs, clusters=data.calibration_clusters)
+    model.save(model_dir)
+    print(f"model saved to {model_dir} (use it with `dedup run --model {model_dir}`)")
+    return model
+
+
+def demo_model_dir(args: argparse.Namespace, data: DemoData) -> Path:
+    """The generated catalog's model doubles as the default model, so `dedup run` works after `make demo`."""
+    if args.data is None:
+        return args.state_dir / "model"
+    key = hashlib.sha256(f"{data.name}|{data.calibration_source}".encode()).hexdigest()[:10]
+    return args.state_dir / "models" / f"demo-{key}"
+
+
+def demo_settings(base: Settings, status: StackStatus, run_id: str, model: ModelBundle) -> Settings:
+    prefix = f"demo.{run_id}"
+    return Settings(
+        kafka={"bootstrap_servers": status.kafka_bootstrap, "group_id": f"dedup-demo-{run_id}", "session_timeout_ms": 6_000},
+        topics={"listings": f"{prefix}.listings.created", "duplicates": f"{prefix}.listings.duplicates", "dlq": f"{prefix}.listings.dlq"},
+        milvus={
+            "uri": status.milvus_uri,
+            "collection": f"demo_{run_id}",
+            "candidates": base.milvus.candidates,
+            "identifier_candidates": base.milvus.identifier_candidates,
+        },
+        redis={"url": status.redis_url},
+        encoder=base.encoder.model_dump(),
+        model={"model_dir": model.directory},
+        worker=base.worker.model_dump(),
+    )
+
+
+def found_pairs(events: Sequence[Mapping[str, Any]]) -> set[frozenset[str]]:
+    return {frozenset((event["listing_id"], match["listing_id"])) for event in events for match in event["matches"]}
+
+
+def print_report(data: DemoData, events: Sequence[Mapping[str, Any]], scores: Mapping[str, Any], show: int) -> None:
+    titles = {listing["listing_id"]: listing["title"] for listing in data.listings}
+    rows = sorted(
+        ((match["score"], event["listing_id"], match["listing_id"]) for event in events for match in event["matches"]),
+        reverse=True,
+    )
+    print(f"\nduplicates found ({len(rows)} pairs; showing {min(show, len(rows))}):")
+    for score, new_id, old_id in rows[:show]:
+        mark = "ok " if frozenset((new_id, old_id)) in data.truth else "NO "
+        print(f"  {mark}{score:.3f}  {_clip(titles.get(new_id, new_id))}  ==  {_clip(titles.get(old_id, old_id))}")
+    print(
+        f"\nagainst {len(data.truth)} known duplicate pairs: precision {scores['precision']:.3f}  "
+        f"recall {scores['recall']:.3f}  F1 {scores['f1']:.3f}"
+    )
+
+
+def _clip(text: str, width: int = 48) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,319 @@
+"""One micro-batch of valid listings -> vectors -> Milvus -> candidates -> decider -> events.
+
+Order matters: the batch is upserted *before* it is searched, so two duplicates that arrive in
+the same batch find each other. A listing only ever matches *earlier* listings (by
+``created_at``, then listing_id), so a pair is reported once, by its later member, and a
+replay reports it the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from decider.bundle import ModelBundle
+from decider.features.pair import extract_codes
+from decider.pairs import CandidatePairs
+from encoders.listing import decider_fields, listing_text
+from infra.cache import CachedVectors, EmbeddingCache
+from infra.milvus.store import MAX_CODES, MAX_LABEL_LENGTH, ListingRecord, ListingStore, Neighbor
+from stream.events import (
+    DeciderRef,
+    DuplicateFound,
+    ListingCreated,
+    Match,
+    SourcePosition,
+    duplicate_event_id,
+    utc_now_iso,
+)
+
+log = logging.getLogger(__name__)
+
+# Later listings and the listing itself come back from the ANN search too; ask for a few
+# more so that ``candidates`` earlier ones usually remain after filtering.
+SEARCH_HEADROOM = 5
+
+
+@dataclass(frozen=True)
+class Incoming:
+    listing: ListingCreated
+    source: SourcePosition
+    timestamp_ms: int
+
+    @property
+    def created_at_ms(self) -> int:
+        created = self.listing.created_at_ms()
+        return created if created is not None else self.timestamp_ms
+
+    # Derived once per listing and batch: each is read at several steps and, for attributes,
+    # once per candidate pair (the features cache parsed listings by object identity).
+    @cached_property
+    def content_hash(self) -> str:
+        return self.listing.content_hash()
+
+    @cached_property
+    def fields(self) -> dict[str, Any]:
+        return self.listing.model_dump()
+
+    @cached_property
+    def attributes(self) -> dict[str, Any]:
+        """Stored with the vectors so that candidates carry what the decider compares."""
+        return decider_fields(self.fields)
+
+    @cached_property
+    def codes(self) -> tuple[str, ...]:
+        """Normalised identifiers from the model number and the title, for the identifier channel."""
+        found = extract_codes(self.listing.model_number, self.listing.title)
+        return tuple(code.normalised for code in found)[:MAX_CODES]
+
+
+@dataclass
+class BatchReport:
+    listings: int = 0
+    encoded: int = 0
+    cache_hits: int = 0
+    candidates: int = 0
+    duplicates: list[DuplicateFound] = field(default_factory=list)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + time.perf_counter() - started
+
+
+class DedupPipeline:
+    def __init__(
+        self,
+        model: ModelBundle,
+        store: ListingStore,
+        cache: EmbeddingCache | None,
+        *,
+        candidates: int = 10,
+        identifier_candidates: int = 0,
+        on_candidates: Callable[[CandidatePairs], None] | None = None,
+    ) -> None:
+        self.model = model
+        self.store = store
+        self.cache = cache
+        self.candidates = candidates
+        self.identifier_candidates = identifier_candidates
+        self.clock_ms = lambda: int(time.time() * 1000)
+        # Evaluation hook: sees every candidate pair, so the ANN stage's recall can be measured.
+        self.on_candidates = on_candidates
+
+    def process(self, batch: Sequence[Incoming]) -> BatchReport:
+        items = latest_per_listing(batch)
+        report = BatchReport(listings=len(items))
+        if not items:
+            return report
+        vectors = self._vectors(items, report)
+        with report.timed("upsert"):
+            first_seen = self._first_seen(items)
+            self.store.upsert([_record(item, vectors[i], first_seen[i]) for i, item in enumerate(items)])
+        with report.timed("cache"):
+            if self.cache is not None:
+                self.cache.put_listings(
+                    {item.listing.listing_id: CachedVectors(vectors[i], None) for i, item in enumerate(items)}
+                )
+        with report.timed("search"):
+            neighbours = self.store.search(vectors, limit=self.candidates + SEARCH_HEADROOM)
+        with report.timed("identifier_lookup"):
+            neighbours = self._with_identifier_matches(items, neighbours)
+        with report.timed("candidates"):
+            order_keys = [(seen, item.listing.listing_id) for seen, item in zip(first_seen, items)]
+            pairs = self._candidate_pairs(items, vectors, neighbours, order_keys)
+        report.candidates = len(pairs)
+        if self.on_candidates is not None:
+            self.on_candidates(pairs)
+        with report.timed("decide"):
+            report.duplicates = self._decide(items, pairs)
+        return report
+
+    def _vectors(self, items: Sequence[Incoming], report: BatchReport) -> np.ndarray:
+        """Reduced text vectors, from the content cache where possible."""
+        hashes = [item.content_hash for item in items]
+        with report.timed("cache"):
+            cached = self.cache.get_by_content(hashes) if self.cache is not None else {}
+        missing = [i for i, content_hash in enumerate(hashes) if content_hash not in cached]
+        report.cache_hits = len(items) - len(missing)
+        report.encoded = len(missing)
+        vectors = np.zeros((len(items), self.model.reducer.dim), dtype=np.float32)
+        for i, content_hash in enumerate(hashes):
+            if content_hash in cached:
+                vectors[i] = cached[content_hash].text
+        if missing:
+            texts = [listing_text(items[i].fields) for i in missing]
+            with report.timed("encode"):
+                vectors[missing] = self.model.embed(texts)
+            with report.timed("cache"):
+                if self.cache is not None:
+                    self.cache.put_by_content({hashes[i]: CachedVectors(vectors[i], None) for i in missing})
+        return vectors
+
+    def _first_seen(self, items: Sequence[Incoming]) -> list[int]:
+        """When each listing was first stored: kept across reprocessing, now for new listings.
+
+        Matching runs against listings stored *before* this one. Ordering by this processing
+        time rather than by created_at loses no pair when partitions are consumed out of
+        timestamp order, and a replay sees exactly what the first run saw.
+        """
+        stored = self.store.first_seen([item.listing.listing_id for item in items])
+        now = self.clock_ms()
+        return [stored.get(item.listing.listing_id, now) for item in items]
+
+    def _with_identifier_matches(self, items: Sequence[Incoming], neighbours: list[list[Neighbor]]) -> list[list[Neighbor]]:
+        """Adds stored listings that share a model number / GTIN, whatever their vector distance."""
+        if self.identifier_candidates <= 0:
+            return neighbours
+        codes = [item.codes for item in items]
+        hits_by_code: dict[str, list[Neighbor]] = {}
+        for hit in self.store.find_by_codes([code for listing in codes for code in listing]):
+            for code in hit.codes:
+                hits_by_code.setdefault(code, []).append(hit)
+        merged = []
+        for item_codes, found in zip(codes, neighbours):
+            present = {n.listing_id for n in found}
+            sharing = {h.listing_id: h for code in item_codes for h in hits_by_code.get(code, []) if h.listing_id not in present}
+            # Most recently stored first: the later-ordering filter drops any stored after this listing.
+            ranked = sorted(sharing.values(), key=lambda hit: -hit.first_seen_ms)
+            merged.append([*found, *ranked[: self.identifier_candidates * 4]])
+        return merged
+
+    def _candidate_pairs(
+        self,
+        items: Sequence[Incoming],
+        vectors: np.ndarray,
+        neighbours: list[list[Neighbor]],
+        order_keys: Sequence[tuple[int, str]],
+    ) -> CandidatePairs:
+        query_rows: list[int] = []
+        candidate_ids: list[str] = []
+        candidate_listings: list[Mapping[str, Any] | None] = []
+        for row, (item, found, own) in enumerate(zip(items, neighbours, order_keys)):
+            by_vector = [n for n in found if not np.isnan(n.similarity) and _is_earlier(n, own)][: self.candidates]
+            by_code = [n for n in found if np.isnan(n.similarity) and _is_earlier(n, own)]
+            earlier = by_vector + by_code[: self.identifier_candidates]
+            query_rows.extend([row] * len(earlier))
+            candidate_ids.extend(n.listing_id for n in earlier)
+            candidate_listings.extend(n.attributes for n in earlier)
+        candidate_text = self._candidate_vectors(candidate_ids, items, vectors)
+        return CandidatePairs.from_vectors(
+            query_ids=[items[row].listing.listing_id for row in query_rows],
+            candidate_ids=candidate_ids,
+            query_text=vectors[query_rows] if query_rows else np.zeros((0, vectors.shape[1]), np.float32),
+            candidate_text=candidate_text,
+            query_listings=[items[row].attributes for row in query_rows],
+            candidate_listings=candidate_listings,
+        )
+
+    def _candidate_vectors(self, ids: Sequence[str], items: Sequence[Incoming], vectors: np.ndarray) -> np.ndarray:
+        """Vectors of the candidates: this batch first, then Redis, then Milvus for the rest."""
+        known: dict[str, np.ndarray] = {item.listing.listing_id: vectors[i] for i, item in enumerate(items)}
+        wanted = sorted(set(ids) - known.keys())
+        if wanted and self.cache is not None:
+            known.update({key: value.text for key, value in self.cache.get_listings(wanted).items()})
+        still_missing = [key for key in wanted if key not in known]
+        if still_missing:
+            fetched = self.store.fetch_vectors(still_missing)
+            known.update({key: text for key, (text, _image) in fetched.items()})
+        dim = vectors.shape[1]
+        return np.array([known.get(key, np.zeros(dim, np.float32)) for key in ids], dtype=np.float32).reshape(-1, dim)
+
+    def _decide(self, items: Sequence[Incoming], pairs: CandidatePairs) -> list[DuplicateFound]:
+        if len(pairs) == 0:
+            return []
+        decider = self.model.decider
+        scores = decider.score(pairs)
+        accepted = np.flatnonzero(scores >= decider.threshold)
+        # Explanations cost more than scores: only for the pairs that become matches.
+        reasons = decider.explain(_rows(pairs, accepted)) if len(accepted) else []
+        matches: dict[str, list[Match]] = {}
+        for i, reason in zip(accepted, reasons):
+            matches.setdefault(pairs.query_ids[i], []).append(
+                Match(
+                    listing_id=pairs.candidate_ids[i],
+                    score=round(float(scores[i]), 6),
+                    text_similarity=round(float(pairs.text_similarity[i]), 6),
+                    image_similarity=_optional(pairs.image_similarity[i]),
+                    reason=reason,
+                )
+            )
+        by_id = {item.listing.listing_id: item for item in items}
+        return [self._event(by_id[listing_id], found) for listing_id, found in matches.items()]
+
+    def _event(self, item: Incoming, found: list[Match]) -> DuplicateFound:
+        found.sort(key=lambda match: (-match.score, match.listing_id))
+        decider = self.model.decider
+        return DuplicateFound(
+            event_id=duplicate_event_id(item.listing.listing_id, item.content_hash, self.model.version),
+            listing_id=item.listing.listing_id,
+            matches=found,
+            decider=DeciderRef(name=decider.name, version=decider.version),
+            model_version=self.model.version,
+            detected_at=utc_now_iso(),
+            source=item.source,
+        )
+
+
+def _rows(pairs: CandidatePairs, rows: np.ndarray) -> CandidatePairs:
+    pick = [int(row) for row in rows]
+    return CandidatePairs(
+        query_ids=[pairs.query_ids[i] for i in pick],
+        candidate_ids=[pairs.candidate_ids[i] for i in pick],
+        text_similarity=pairs.text_similarity[pick],
+        image_similarity=pairs.image_similarity[pick],
+        query_text=pairs.query_text[pick],
+        candidate_text=pairs.candidate_text[pick],
+        query_listings=[pairs.query_listings[i] for i in pick] if pairs.query_listings else [],
+        candidate_listings=[pairs.candidate_listings[i] for i in pick] if pairs.candidate_listings else [],
+    )
+
+
+def latest_per_listing(batch: Sequence[Incoming]) -> list[Incoming]:
+    """A listing republished within one batch counts once, with its newest content."""
+    latest: dict[str, Incoming] = {}
+    for item in batch:
+        latest[item.listing.listing_id] = item
+    return list(latest.values())
+
+
+def _is_earlier(neighbour: Neighbor, own_key: tuple[int, str]) -> bool:
+    return (neighbour.first_seen_ms, neighbour.listing_id) < own_key
+
+
+def _record(item: Incoming, text_vector: np.ndarray, first_seen_ms: int) -> ListingRecord:
+    listing = item.listing
+    return ListingRecord(
+        listing_id=listing.listing_id,
+        text_vector=text_vector,
+        image_vector=None,
+        category=clip_utf8(listing.category),
+        seller_id=clip_utf8(listing.seller_id),
+        created_at_ms=item.created_at_ms,
+        price=listing.price,
+        attributes=item.attributes,
+        codes=item.codes,
+        first_seen_ms=first_seen_ms,
+    )
+
+
+def clip_utf8(value: str | None, max_bytes: int = MAX_LABEL_LENGTH) -> str | None:
+    """Milvus VARCHAR limits count bytes; an over-long label must not fail the whole batch."""
+    if value is None:
+        return None
+    return value.encode()[:max_bytes].decode(errors="ignore")
+
+
+def _optional(value: Any) -> float | None:
+    return None if value is None or np.isnan(value) else round(float(value), 6)

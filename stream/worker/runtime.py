@@ -1,0 +1,120 @@
+"""Wiring: settings -> model, stores, Kafka clients -> worker or replayer."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from confluent_kafka import Consumer
+
+from decider.bundle import ModelBundle
+from infra.cache import EmbeddingCache
+from infra.milvus.store import ListingStore
+from stream.kafka import EventProducer, consumer_config, ensure_topics
+from stream.settings import Settings
+from stream.worker.batching import MicroBatcher
+from stream.worker.live import Worker
+from stream.worker.pipeline import DedupPipeline
+from stream.worker.processor import BatchProcessor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Everything a worker or replayer needs, opened once and closed together."""
+
+    settings: Settings
+    model: ModelBundle
+    store: ListingStore
+    cache: EmbeddingCache | None
+    producer: EventProducer
+    pipeline: DedupPipeline
+
+    def processor(self) -> BatchProcessor:
+        return BatchProcessor(
+            self.pipeline,
+            self.producer,
+            duplicates_topic=self.settings.topics.duplicates,
+            dlq_topic=self.settings.topics.dlq,
+            max_title_chars=self.settings.worker.max_title_chars,
+        )
+
+    def batcher(self) -> MicroBatcher:
+        return MicroBatcher(self.settings.worker.batch_max_size, self.settings.worker.batch_timeout_s)
+
+    def consumer(self, group_id: str | None = None) -> Consumer:
+        kafka = self.settings.kafka
+        return Consumer(consumer_config(kafka.client_config(), group_id or kafka.group_id, kafka.session_timeout_ms))
+
+    def worker(self, stop: threading.Event | None = None) -> Worker:
+        worker_settings = self.settings.worker
+        return Worker(
+            self.consumer(),
+            self.processor(),
+            topic=self.settings.topics.listings,
+            batcher=self.batcher(),
+            summary_interval_s=worker_settings.summary_interval_s,
+            retry_backoff_s=worker_settings.retry_backoff_s,
+            retry_max_backoff_s=worker_settings.retry_max_backoff_s,
+            stop=stop,
+        )
+
+
+def load_model(settings: Settings, model_dir: Path | None = None) -> ModelBundle:
+    """The model folder (default: DEDUP_MODEL_DIR) with the configured encoder settings and base encoder."""
+    encoder = settings.encoder
+    return ModelBundle.load(
+        model_dir or settings.model.model_dir,
+        text_model_path=encoder.text_model_path,
+        device=encoder.device,
+        batch_size=encoder.batch_size,
+        max_length=encoder.max_length,
+    )
+
+
+@contextmanager
+def open_runtime(settings: Settings, model: ModelBundle | None = None) -> Iterator[Runtime]:
+    model = model or load_model(settings)
+    milvus = settings.milvus
+    store = ListingStore(
+        milvus.uri,
+        milvus.collection,
+        model_version=model.embedding_version,
+        dim=model.reducer.dim,
+        token=milvus.token.get_secret_value() if milvus.token else None,
+        index_type=milvus.index_type,
+    )
+    store.ensure_collection()
+    cache = _open_cache(settings, model)
+    client = settings.kafka.client_config()
+    topics = settings.topics
+    ensure_topics(client, [topics.listings, topics.duplicates, topics.dlq], topics.partitions)
+    producer = EventProducer.create(client)
+    pipeline = DedupPipeline(
+        model, store, cache, candidates=milvus.candidates, identifier_candidates=milvus.identifier_candidates
+    )
+    try:
+        yield Runtime(settings, model, store, cache, producer, pipeline)
+    finally:
+        try:
+            producer.flush()
+        finally:
+            producer.close()
+            store.close()
+
+
+def _open_cache(settings: Settings, model: ModelBundle) -> EmbeddingCache | None:
+    redis = settings.redis
+    if not redis.enabled:
+        return None
+    cache = EmbeddingCache.from_url(
+        redis.url.get_secret_value(), namespace=f"dedup:{model.embedding_version}", ttl_seconds=redis.ttl_seconds
+    )
+    if not cache.ping():
+        log.warning("redis is not reachable: running without the embedding cache until it is")
+    return cache

@@ -1,0 +1,40 @@
+import numpy as np
+
+from decider.datasets.labeled import Dataset, LabeledPair
+from decider.training.job import clusters_from_positives, known_products, mine_hard_negatives
+
+
+def test_products_implied_by_positive_pairs_are_transitive() -> None:
+    pairs = [LabeledPair("a", "b", 1), LabeledPair("b", "c", 1), LabeledPair("d", "e", 1), LabeledPair("a", "d", 0)]
+    clusters = clusters_from_positives(pairs)
+    assert clusters["a"] == clusters["b"] == clusters["c"] != clusters["d"] == clusters["e"]
+    assert "x" not in clusters
+
+
+def test_mined_negatives_are_other_products_and_never_pairs_another_split_labels() -> None:
+    listings = {i: {"listing_id": i, "title": i} for i in "abcdef"}
+    train = [LabeledPair("a", "b", 1), LabeledPair("c", "d", 1), LabeledPair("e", "f", 1)]
+    test = [LabeledPair("a", "c", 0)]
+    dataset = Dataset(name="t", root=None, listings=listings, split_pairs={"train": train, "test": test})  # type: ignore[arg-type]
+    rng = np.random.default_rng(0)
+    vectors = {i: v / np.linalg.norm(v) for i, v in zip(listings, rng.normal(size=(6, 8)).astype(np.float32))}
+    mined = mine_hard_negatives(dataset, train, vectors, neighbours=5)
+    keys = {frozenset((p.left_id, p.right_id)) for p in mined}
+    assert mined and all(p.label == 0 for p in mined)
+    assert frozenset("ab") not in keys and frozenset("cd") not in keys and frozenset("ef") not in keys
+    assert frozenset("ac") not in keys, "a pair the test split labels must never be trained on"
+    assert len(keys) == len(mined) == 15 - 3 - 1  # all pairs of 6 listings, less 3 duplicates and the test pair
+
+
+def test_known_products_are_the_train_listings_with_a_product() -> None:
+    listings = {i: {"listing_id": i, "title": i} for i in "abcdefg"}
+    train = [LabeledPair("a", "b", 1), LabeledPair("b", "c", 1), LabeledPair("d", "e", 1), LabeledPair("a", "f", 0)]
+    valid = [LabeledPair("g", "a", 1)]
+    dataset = Dataset(name="t", root=None, listings=listings, split_pairs={"train": train, "valid": valid})  # type: ignore[arg-type]
+    rng = np.random.default_rng(1)
+    vectors = {i: v / np.linalg.norm(v) for i, v in zip(listings, rng.normal(size=(7, 8)).astype(np.float32))}
+    known = known_products(dataset, train, vectors)
+    # f has no duplicate, so no product is known for it; g is a valid listing and stays unseen.
+    assert known.listing_ids == ["a", "b", "c", "d", "e"]
+    product = dict(zip(known.listing_ids, known.product_ids))
+    assert product["a"] == product["b"] == product["c"] != product["d"] == product["e"]

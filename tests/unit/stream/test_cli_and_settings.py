@@ -1,0 +1,82 @@
+import pytest
+
+from stream.commands.cli import main
+from stream.settings import KafkaSettings, Settings, SettingsError, WorkerSettings, build
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["run", "--max-events", "zero"], "--max-events: not a number"),
+        (["run", "--max-events", "-3"], "must be a positive integer"),
+        (["run", "--until-idle", "0"], "must be a positive number"),
+        (["replay"], "one of the arguments --from-timestamp --from-offsets is required"),
+        (["stack", "sideways"], "invalid choice"),
+        (["frobnicate"], "invalid choice"),
+        (["run", "--device", "tpu"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_get_one_line(capsys: pytest.CaptureFixture[str], argv: list[str], needle: str) -> None:
+    code, err = run_cli(capsys, *argv)
+    assert code == 2
+    assert needle in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_bad_environment_value_fails_at_start_up_with_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEDUP_WORKER_BATCH_MAX_SIZE", "lots")
+    code, err = run_cli(capsys, "run", "--max-events", "1")
+    assert code == 1
+    assert err.strip() == (
+        "dedup: error: invalid setting DEDUP_WORKER_BATCH_MAX_SIZE='lots': "
+        "Input should be a valid integer, unable to parse string as an integer"
+    )
+
+
+def test_bad_replay_offsets_get_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = run_cli(capsys, "replay", "--from-offsets", "0=12", "--bootstrap-servers", "127.0.0.1:1")
+    assert code == 1
+    assert "bad partition offset '0=12'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_publish_of_a_missing_file_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    code, err = run_cli(capsys, "publish", str(tmp_path / "nope.jsonl"))
+    assert code == 1
+    assert "no such file" in err and len(err.strip().splitlines()) == 1
+
+
+def test_flags_override_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEDUP_KAFKA_BOOTSTRAP_SERVERS", "env:9092")
+    monkeypatch.setenv("DEDUP_KAFKA_GROUP_ID", "from-env")
+    settings = Settings(kafka={"bootstrap_servers": "flag:9092", "group_id": None})
+    assert settings.kafka.bootstrap_servers == "flag:9092"
+    assert settings.kafka.group_id == "from-env"
+
+
+def test_librdkafka_options_and_secrets_pass_through(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEDUP_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("DEDUP_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
+    monkeypatch.setenv("DEDUP_KAFKA_SASL_USERNAME", "svc")
+    monkeypatch.setenv("DEDUP_KAFKA_SASL_PASSWORD", "hunter2")
+    monkeypatch.setenv("DEDUP_KAFKA_OPTIONS", '{"fetch.max.bytes": 1048576, "client.id": "dedup-7"}')
+    kafka = KafkaSettings()
+    config = kafka.client_config()
+    assert config["sasl.password"] == "hunter2" and config["security.protocol"] == "SASL_SSL"
+    assert config["fetch.max.bytes"] == 1048576 and config["client.id"] == "dedup-7"
+    assert "hunter2" not in repr(kafka) and "hunter2" not in str(kafka.model_dump())
+
+
+def test_cross_field_settings_are_validated() -> None:
+    with pytest.raises(SettingsError) as caught:
+        build(WorkerSettings, {"retry_backoff_s": 10, "retry_max_backoff_s": 1})
+    assert "retry_max_backoff_s must be >= retry_backoff_s" in str(caught.value)
