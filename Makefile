@@ -13,7 +13,7 @@ demo: setup
 	$(BIN)/dedup demo
 
 test: setup
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=15
 
 setup: system-deps $(VENV)/.installed
 

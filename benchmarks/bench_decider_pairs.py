@@ -7,8 +7,8 @@ projected by a PCA to 128-d fitted on that set's listings (no fine-tuning). Deci
 ``train`` (trees), calibrated and thresholded on ``valid``, and scored on ``test``:
 
 * ``baseline``: the ThresholdDecider (Platt-scaled text cosine), calibrated on ``valid``;
-* ``vectors``: the TrainedDecider on the text-vector features only;
-* ``all_features``: the TrainedDecider on every feature but the known-product ones;
+* ``vectors``: the GradientBoostingDecider on the text-vector features only;
+* ``all_features``: the GradientBoostingDecider on every feature but the known-product ones;
 * ``known_products``: the same plus the known-product features (train listings as known products).
 
 Reports duplicate-class precision/recall/F1, macro F1 (mean of both classes' F1), test log-loss
@@ -33,14 +33,16 @@ import numpy as np
 import sklearn
 from sklearn.metrics import brier_score_loss, log_loss
 
+from decider.datasets.candidate_pairs import labeled_pairs
 from decider.datasets.labeled import Dataset, load_dataset
 from decider.evaluation.metrics import pair_metrics
 from decider.features.pair import VECTOR_FEATURES, pair_features
 from decider.models.base import Decider
-from decider.models.gradient_boosting import TrainedDecider
+from decider.models.gradient_boosting import GradientBoostingDecider
 from decider.models.threshold import ThresholdDecider
-from decider.pairs import CandidatePairs, labeled_pairs
-from decider.training.job import known_products
+from decider.pairs import CandidatePairs
+from decider.training.fit_trees import fit_decider
+from decider.training.products import known_products
 from encoders.listing import listing_text
 from encoders.reducer import PcaReducer
 from encoders.text import TextEncoder
@@ -97,11 +99,11 @@ def bench_set(dataset: Dataset, encoder: TextEncoder, seed: int) -> dict[str, An
     known = known_products(dataset, dataset.pairs("train"), vectors)
     deciders: dict[str, Callable[[], Decider]] = {
         "baseline": lambda: ThresholdDecider.fit(valid.text_similarity, labels["valid"]),
-        "vectors": lambda: TrainedDecider.fit(
+        "vectors": lambda: fit_decider(
             train, labels["train"], valid, labels["valid"], seed=seed, features=VECTOR_FEATURES
         ),
-        "all_features": lambda: TrainedDecider.fit(train, labels["train"], valid, labels["valid"], seed=seed),
-        "known_products": lambda: TrainedDecider.fit(
+        "all_features": lambda: fit_decider(train, labels["train"], valid, labels["valid"], seed=seed),
+        "known_products": lambda: fit_decider(
             train, labels["train"], valid, labels["valid"], seed=seed, known=known
         ),
     }
@@ -114,7 +116,7 @@ def bench_set(dataset: Dataset, encoder: TextEncoder, seed: int) -> dict[str, An
         decider = fit()
         fit_seconds = time.perf_counter() - started
         result[name] = {**scores_on_test(decider, test, labels["test"]), "fit_s": round(fit_seconds, 2)}
-        if isinstance(decider, TrainedDecider):
+        if isinstance(decider, GradientBoostingDecider):
             result[name].update(trained_summary(decider, test))
     return result
 
@@ -133,7 +135,7 @@ def scores_on_test(decider: Decider, test: CandidatePairs, labels: np.ndarray) -
     }
 
 
-def trained_summary(decider: TrainedDecider, test: CandidatePairs) -> dict[str, Any]:
+def trained_summary(decider: GradientBoostingDecider, test: CandidatePairs) -> dict[str, Any]:
     """Calibration choice, tree count and the cost per pair of features and of the model."""
     features_s = _best_time(lambda: pair_features(test, decider.known))
     score_s = _best_time(lambda: decider.score(test))

@@ -31,15 +31,18 @@ from typing import Any, TypeVar
 
 import numpy as np
 import torch
+from pydantic import Field
+from pydantic.dataclasses import dataclass
 
+from decider.calibration import best_f1_threshold
 from decider.datasets.labeled import Dataset, LabeledPair, load_dataset
 from decider.evaluation.metrics import recall_at_k
-from decider.models.threshold import best_f1_threshold
 from encoders.listing import listing_text
 from encoders.reducer import PcaReducer
 from encoders.text import TextEncoder, pick_device
-from encoders.training.finetune import FinetuneConfig, FinetuneReport, finetune_text_encoder
-from stream.commands.cli import positive_float, positive_int
+from encoders.training.config import FinetuneConfig, FinetuneReport
+from encoders.training.finetune import finetune_text_encoder
+from stream.commands.flags import add_flags, parsed
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 DEFAULT_SETS = ("wdc-products", "abt-buy")
@@ -49,26 +52,28 @@ NEIGHBOURS = 10
 _Result = TypeVar("_Result")
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Raw vs fine-tuned text encoder on labeled product pairs.")
-    parser.add_argument(
-        "--data",
-        type=Path,
-        nargs="+",
-        default=[DEFAULT_DATA_DIR / name for name in DEFAULT_SETS],
-        help="dataset folders with pairs/train.csv, valid.csv and test.csv (default: wdc-products and abt-buy)",
+@dataclass(frozen=True)
+class BenchOptions:
+    data: list[Path] = Field(
+        default_factory=lambda: [DEFAULT_DATA_DIR / name for name in DEFAULT_SETS],
+        description="dataset folders with pairs/train.csv, valid.csv and test.csv (default: wdc-products and abt-buy)",
     )
-    parser.add_argument("--epochs", type=positive_int, default=1)
-    parser.add_argument("--max-minutes", type=positive_float, default=None, help="time box per set's fine-tuning")
-    parser.add_argument("--batch-size", type=positive_int, default=FinetuneConfig.batch_size)
-    parser.add_argument("--learning-rate", type=positive_float, default=FinetuneConfig.learning_rate)
-    parser.add_argument("--hard-negatives", type=int, default=FinetuneConfig.hard_negatives_per_anchor)
-    parser.add_argument("--max-length", type=positive_int, default=FinetuneConfig.max_length)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    parser.add_argument("--model-path", type=Path, default=None, help="base encoder (default: all-MiniLM-L6-v2)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    return parser.parse_args(argv)
+    epochs: int = Field(default=1, ge=1)
+    max_minutes: float | None = Field(default=FinetuneConfig.max_minutes, gt=0, description="time box per set's fine-tuning")
+    batch_size: int = Field(default=FinetuneConfig.batch_size, ge=1)
+    learning_rate: float = Field(default=FinetuneConfig.learning_rate, gt=0)
+    hard_negatives: int = FinetuneConfig.hard_negatives_per_anchor
+    max_length: int = Field(default=FinetuneConfig.max_length, ge=1)
+    seed: int = FinetuneConfig.seed
+    device: str = Field(default="auto", description="auto, cpu, cuda or cuda:N")
+    model_path: Path | None = Field(default=None, description="base encoder (default: all-MiniLM-L6-v2)")
+    progress: bool = Field(default=True, description="the progress bar on stderr")
+
+
+def parse_args(argv: list[str] | None = None) -> BenchOptions:
+    parser = argparse.ArgumentParser(description="Raw vs fine-tuned text encoder on labeled product pairs.")
+    add_flags(parser, BenchOptions)
+    return parsed(BenchOptions, parser.parse_args(argv))
 
 
 def timed(action: Callable[[], _Result]) -> tuple[_Result, float]:
@@ -142,15 +147,15 @@ def score_encoder(dataset: Dataset, row_of: Mapping[str, int], vectors: np.ndarr
 # --- one set -------------------------------------------------------------------------------------
 
 
-def finetune_config(args: argparse.Namespace) -> FinetuneConfig:
+def finetune_config(options: BenchOptions) -> FinetuneConfig:
     return FinetuneConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        max_length=args.max_length,
-        hard_negatives_per_anchor=args.hard_negatives,
-        seed=args.seed,
-        max_minutes=args.max_minutes,
+        epochs=options.epochs,
+        batch_size=options.batch_size,
+        learning_rate=options.learning_rate,
+        max_length=options.max_length,
+        hard_negatives_per_anchor=options.hard_negatives,
+        seed=options.seed,
+        max_minutes=options.max_minutes,
     )
 
 
@@ -170,7 +175,7 @@ def training_summary(report: FinetuneReport, wall_s: float, positives: int, hard
     }
 
 
-def run_set(root: Path, args: argparse.Namespace) -> dict[str, Any]:
+def run_set(root: Path, options: BenchOptions) -> dict[str, Any]:
     started = time.perf_counter()
     dataset = load_dataset(root)
     listing_ids = list(dataset.listings)
@@ -179,21 +184,21 @@ def run_set(root: Path, args: argparse.Namespace) -> dict[str, Any]:
     ordered_texts = [texts[listing_id] for listing_id in listing_ids]
     positives, hard_negatives = training_pairs(dataset, texts)
 
-    raw = TextEncoder(args.model_path, device=args.device, max_length=args.max_length)
+    raw = TextEncoder(options.model_path, device=options.device, max_length=options.max_length)
     raw_vectors, raw_encode_s = timed(lambda: raw.encode(ordered_texts))
     with tempfile.TemporaryDirectory(prefix="bench-finetune-") as scratch:
         report, train_wall_s = timed(
             lambda: finetune_text_encoder(
-                args.model_path,
+                options.model_path,
                 positives,
                 hard_negatives,
                 Path(scratch) / "text-encoder",
-                finetune_config(args),
-                progress=not args.no_progress,
-                device=args.device,
+                finetune_config(options),
+                progress=options.progress,
+                device=options.device,
             )
         )
-        tuned = TextEncoder(report.out_dir, device=args.device, max_length=args.max_length)
+        tuned = TextEncoder(report.out_dir, device=options.device, max_length=options.max_length)
         tuned_vectors, tuned_encode_s = timed(lambda: tuned.encode(ordered_texts))
     return {
         "listings": len(listing_ids),
@@ -212,9 +217,9 @@ def device_name(device: torch.device) -> str:
     return platform.processor() or platform.machine()
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
-    config = finetune_config(args)
-    device = pick_device(args.device)
+def run(options: BenchOptions) -> dict[str, Any]:
+    config = finetune_config(options)
+    device = pick_device(options.device)
     return {
         "benchmark": "finetune",
         "config": {key: getattr(config, key) for key in config.__dataclass_fields__},
@@ -223,17 +228,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "torch_threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
         "load_average_1m_at_start": round(os.getloadavg()[0], 2),
-        "sets": {root.resolve().name: run_set(root, args) for root in args.data},
+        "sets": {root.resolve().name: run_set(root, options) for root in options.data},
         "load_average_15m_at_end": round(os.getloadavg()[2], 2),
     }
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    for root in args.data:
+    options = parse_args(argv)
+    for root in options.data:
         if not (root / "pairs" / f"{TEST_SPLIT}.csv").is_file():
             raise SystemExit(f"{root}: no pairs/{TEST_SPLIT}.csv; pass --data <folder(s) in the shared dataset layout>")
-    result = run(args)
+    result = run(options)
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
 

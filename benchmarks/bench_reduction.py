@@ -25,13 +25,15 @@ import numpy as np
 
 from decider.bundle import ModelBundle
 from decider.datasets.labeled import load_dataset
-from decider.evaluation.metrics import pair_metrics, recall_at_k, score_split
+from decider.evaluation.metrics import pair_metrics, recall_at_k
+from decider.evaluation.scoring import score_split
 from decider.synthetic.generator import generate_catalog
 from decider.training.config import TrainConfig
 from decider.training.job import train_model
 from encoders.listing import listing_text
 from encoders.reducer import PcaReducer
 from encoders.text import TextEncoder
+from stream.commands.flags import add_flags
 
 
 def partners_of(ids: list[str], duplicates: set[frozenset[str]]) -> dict[int, set[int]]:
@@ -71,7 +73,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--encoder", type=Path, help="a text-encoder folder (default: the packaged MiniLM)")
-    parser.add_argument("--dim", type=int, default=128)
+    add_flags(parser, TrainConfig, only=("dim",))
     parser.add_argument("--k", default="1,5,10,20", help="comma-separated k values for recall@k")
     parser.add_argument("--skip-decider", action="store_true", help="recall@k only")
     parser.add_argument("--distractors", type=int, default=0, help="generated listings added to the searched pool")

@@ -23,10 +23,12 @@ from typing import Any
 
 import numpy as np
 import torch
+from pydantic import Field
+from pydantic.dataclasses import dataclass
 
 from encoders.reducer import PcaReducer
 from encoders.text import TextEncoder
-from stream.commands.cli import positive_int
+from stream.commands.flags import add_flags, parsed
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 TITLE_SETS = ("wdc-products", "abt-buy")
@@ -34,17 +36,22 @@ PCA_DIM = 128
 PCA_TIMING_ROUNDS = 20
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+@dataclass(frozen=True)
+class BenchOptions:
+    n: int = Field(default=2_000, ge=1, description="titles per timed pass")
+    batch_size: int = Field(default=64, ge=1)
+    repeats: int = Field(default=3, ge=1, description="timed passes after the warm-up")
+    max_length: int = Field(default=64, ge=1, description="tokens kept per title")
+    device: str = Field(default="auto", description="auto, cpu, cuda or cuda:N")
+    synthetic: bool = Field(default=False, description="generate titles instead of reading --data-dir")
+    data_dir: Path = DEFAULT_DATA_DIR
+    model_path: Path | None = Field(default=None, description="default: the bundled all-MiniLM-L6-v2")
+
+
+def parse_args(argv: list[str] | None = None) -> BenchOptions:
     parser = argparse.ArgumentParser(description="Throughput of TextEncoder on listing titles.")
-    parser.add_argument("--n", type=positive_int, default=2_000, help="titles per timed pass")
-    parser.add_argument("--batch-size", type=positive_int, default=64)
-    parser.add_argument("--repeats", type=positive_int, default=3, help="timed passes after the warm-up")
-    parser.add_argument("--max-length", type=positive_int, default=64, help="tokens kept per title")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    parser.add_argument("--synthetic", action="store_true", help="generate titles instead of reading --data-dir")
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
-    parser.add_argument("--model-path", type=Path, default=None, help="default: the bundled all-MiniLM-L6-v2")
-    return parser.parse_args(argv)
+    add_flags(parser, BenchOptions)
+    return parsed(BenchOptions, parser.parse_args(argv))
 
 
 def dataset_titles(data_dir: Path, n: int) -> tuple[list[str], int]:
@@ -106,23 +113,23 @@ def device_name(device: torch.device) -> str:
     return platform.processor() or platform.machine()
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
-    if args.synthetic:
-        titles, unique = synthetic_titles(args.n), args.n
+def run(options: BenchOptions) -> dict[str, Any]:
+    if options.synthetic:
+        titles, unique = synthetic_titles(options.n), options.n
     else:
-        titles, unique = dataset_titles(args.data_dir, args.n)
-    encoder = TextEncoder(args.model_path, device=args.device, batch_size=args.batch_size, max_length=args.max_length)
+        titles, unique = dataset_titles(options.data_dir, options.n)
+    encoder = TextEncoder(options.model_path, device=options.device, batch_size=options.batch_size, max_length=options.max_length)
     embeddings = encoder.encode(titles)  # warm-up pass, untimed
-    seconds = [timed(lambda: encoder.encode(titles)) for _ in range(args.repeats)]
+    seconds = [timed(lambda: encoder.encode(titles)) for _ in range(options.repeats)]
     rates = [len(titles) / elapsed for elapsed in seconds]
     return {
         "benchmark": "text_encoder",
-        "titles": "synthetic" if args.synthetic else "+".join(TITLE_SETS),
+        "titles": "synthetic" if options.synthetic else "+".join(TITLE_SETS),
         "n": len(titles),
         "unique_titles": unique,
-        "batch_size": args.batch_size,
-        "max_length": args.max_length,
-        "repeats": args.repeats,
+        "batch_size": options.batch_size,
+        "max_length": options.max_length,
+        "repeats": options.repeats,
         "titles_per_s": {
             "median": round(statistics.median(rates), 1),
             "min": round(min(rates), 1),

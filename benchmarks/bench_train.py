@@ -15,42 +15,31 @@ from pathlib import Path
 
 from decider.bundle import ModelBundle
 from decider.datasets.labeled import load_dataset
-from decider.evaluation.metrics import pair_metrics, score_split
+from decider.evaluation.metrics import pair_metrics
+from decider.evaluation.scoring import score_split
 from decider.training.config import TrainConfig
 from decider.training.job import train_model
+from stream.commands.flags import add_flags, parsed
+
+TRAIN_FLAGS = ("epochs", "learning_rate", "max_minutes", "base_model", "device", "finetune", "seed")
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--learning-rate", type=float, default=1e-4)
-    parser.add_argument("--max-minutes", type=float, default=12.0)
-    parser.add_argument("--base-model", type=Path)
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--finetune", action="store_true")
-    parser.add_argument("--seed", type=int, default=0)
+    add_flags(parser, TrainConfig, only=TRAIN_FLAGS)
     args = parser.parse_args(argv)
-    config = TrainConfig(
-        seed=args.seed,
-        finetune=args.finetune,
-        epochs=args.epochs,
-        learning_rate=args.learning_rate,
-        max_minutes=args.max_minutes,
-        base_model=args.base_model,
-        device=args.device,
-        progress=False,
-    )
+    config = parsed(TrainConfig, args, progress=False)
     started = time.perf_counter()
     report = train_model(args.data, args.out, config)
     train_seconds = time.perf_counter() - started
-    model = ModelBundle.load(args.out, text_model_path=args.base_model, device=args.device)
+    model = ModelBundle.load(args.out, text_model_path=config.base_model, device=config.device)
     scores, labels = score_split(model, load_dataset(args.data), "test")
     test = pair_metrics(scores, labels, model.decider.threshold).as_dict()
     print(json.dumps({
-        "data": args.data.name, "device": str(model.encoder.device), "epochs": args.epochs,
-        "learning_rate": args.learning_rate, "finetune": report.finetune, "train_seconds": round(train_seconds, 1),
+        "data": args.data.name, "device": str(model.encoder.device), "epochs": config.epochs,
+        "learning_rate": config.learning_rate, "finetune": report.finetune, "train_seconds": round(train_seconds, 1),
         "step_seconds": report.seconds, "valid": report.valid, "test": test,
     }))
     return 0

@@ -23,10 +23,11 @@ import orjson
 import torch
 
 from decider.synthetic.generator import generate_catalog
-from decider.training.bundles import fit_baseline_bundle
+from decider.training.quick_models import fit_baseline_bundle
 from encoders.listing import listing_text
 from encoders.text import TextEncoder
-from infra.stack.local import LocalStack, free_port
+from infra.stack.local import LocalStack
+from infra.stack.services import free_port
 from stream.publish import publish_values
 from stream.settings import Settings
 from stream.worker.runtime import open_runtime

@@ -1,17 +1,20 @@
 """A model folder: text encoder reference, 128-d reducer and decider, versioned together.
 
-``MODEL_DIR`` is what ``dedup run --model`` loads and what training writes:
+``MODEL_DIR`` is what ``dedup run --model`` loads and what ``dedup train`` / ``dedup demo`` write:
 
-    model.json        kinds, versions, and which text encoder the reducer was fitted on
-    reducer.npz/json  the fitted reducer (encoders.reducer)
-    decider.json      the decider's parameters
-    text-encoder/     optional: a fine-tuned encoder; otherwise the configured/packaged one
+    model.json            format, kinds and versions, and which text encoder the reducer was fitted on
+    reducer.npz           the reducer's mean and components (encoders.reducer)
+    reducer.json          the reducer's kind, source encoder, shape and version
+    decider.json          the decider's kind, parameters, threshold and version
+    decider-model.pkl     gradient-boosting decider only: its fitted trees and calibration
+    known-products.npz    gradient-boosting decider only, when trained with known products
+    text-encoder/         optional: a fine-tuned encoder (with finetune.json); otherwise the configured one
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +23,7 @@ import numpy as np
 
 from decider.errors import DeciderError, ModelError
 from decider.models.base import Decider
-from decider.models.gradient_boosting import TrainedDecider
+from decider.models.gradient_boosting import GradientBoostingDecider
 from decider.models.threshold import ThresholdDecider
 from encoders.reducer import PcaReducer
 from encoders.text import TextEncoder
@@ -28,16 +31,10 @@ from encoders.text import TextEncoder
 MODEL_FILE = "model.json"
 ENCODER_FOLDER = "text-encoder"
 FORMAT_VERSION = 1
-DECIDER_KINDS: dict[str, type] = {"similarity-threshold": ThresholdDecider, "gradient-boosting": TrainedDecider}
-
-
-def listing_text(listing: Mapping[str, Any]) -> str:
-    """What the text encoder reads: the title, with the brand in front when the title lacks it."""
-    title = str(listing.get("title") or "").strip()
-    brand = str(listing.get("brand") or "").strip()
-    if brand and brand.lower() not in title.lower():
-        return f"{brand} {title}"
-    return title
+DECIDER_KINDS: dict[str, type] = {
+    "similarity-threshold": ThresholdDecider,
+    "gradient-boosting": GradientBoostingDecider,
+}
 
 
 @dataclass

@@ -65,37 +65,3 @@ class CandidatePairs:
             candidate_text=candidate_text,
             **extra,
         )
-
-
-DECIDER_FIELDS = ("title", "brand", "model_number", "price", "currency", "category", "description")
-MAX_DESCRIPTION_CHARS = 500
-
-
-def decider_fields(listing: Mapping[str, Any]) -> dict[str, Any]:
-    """The raw fields a decider may compare, the same in training and in the stream."""
-    fields = {name: listing[name] for name in DECIDER_FIELDS if listing.get(name) is not None}
-    if isinstance(fields.get("description"), str):
-        fields["description"] = fields["description"][:MAX_DESCRIPTION_CHARS]
-    return fields
-
-
-def labeled_pairs(
-    vectors: Mapping[str, np.ndarray],
-    listings: Mapping[str, Mapping[str, Any]],
-    pairs: Sequence[Any],
-) -> tuple[CandidatePairs, np.ndarray]:
-    """CandidatePairs and labels for labeled ``(left_id, right_id, label)`` pairs (e.g. LabeledPair)."""
-    query_ids = [pair.left_id for pair in pairs]
-    candidate_ids = [pair.right_id for pair in pairs]
-    dim = len(next(iter(vectors.values()))) if vectors else 0
-    query_text = np.array([vectors[i] for i in query_ids], dtype=np.float32).reshape(-1, dim)
-    candidate_text = np.array([vectors[i] for i in candidate_ids], dtype=np.float32).reshape(-1, dim)
-    candidate_pairs = CandidatePairs.from_vectors(
-        query_ids,
-        candidate_ids,
-        query_text,
-        candidate_text,
-        query_listings=[decider_fields(listings[i]) for i in query_ids],
-        candidate_listings=[decider_fields(listings[i]) for i in candidate_ids],
-    )
-    return candidate_pairs, np.array([int(pair.label) for pair in pairs], dtype=np.int64)

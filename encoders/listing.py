@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 DEFAULT_MAX_TITLE_CHARS = 1_000
 MAX_LISTING_ID_BYTES = 256  # the Milvus primary key's VARCHAR limit
@@ -71,6 +71,36 @@ class Listing(BaseModel):
     def created_at_ms(self) -> int | None:
         """``created_at`` as epoch milliseconds, or None when absent or unreadable."""
         return to_epoch_ms(self.created_at)
+
+
+class InvalidListing(ValueError):
+    """Bytes that are not a valid listing; the message says why in one line."""
+
+
+def parse_listing_json(raw: bytes, *, subject: str = "listing") -> tuple[dict[str, Any], Listing]:
+    """The raw JSON object and the validated Listing it holds, or InvalidListing naming the problem.
+
+    The worker (events) and the labeled data sets (training) accept exactly the same listings.
+    """
+    try:
+        payload = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidListing(f"not valid JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise InvalidListing(f"expected a JSON object, got {type(payload).__name__}")
+    try:
+        return payload, Listing.model_validate(payload)
+    except ValidationError as exc:
+        raise InvalidListing(describe_validation_error(exc, subject=subject)) from None
+
+
+def describe_validation_error(exc: ValidationError, *, subject: str = "listing") -> str:
+    """A validation failure as one line, ``field: problem; field: problem`` (``subject`` when no field)."""
+    problems = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]) or subject
+        problems.append(f"{field}: {error['msg']}")
+    return "; ".join(problems)
 
 
 def listing_text(listing: Mapping[str, Any]) -> str:

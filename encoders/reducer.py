@@ -236,7 +236,8 @@ def _read_metadata(path: Path) -> dict[str, Any]:
 
 def _read_parameters(path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
-        with np.load(path, allow_pickle=False) as stored:
+        # Our own handle: np.load leaks the file it opened when the archive is truncated.
+        with path.open("rb") as handle, np.load(handle, allow_pickle=False) as stored:
             return stored["mean"], stored["components"]
     except FileNotFoundError as exc:
         raise ReducerError(f"{path} is missing; the saved reducer is incomplete") from exc

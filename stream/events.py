@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from encoders.listing import DEFAULT_MAX_TITLE_CHARS, Listing
+from encoders.listing import DEFAULT_MAX_TITLE_CHARS, InvalidListing, Listing, parse_listing_json
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 DEFAULT_MAX_EVENT_BYTES = 256 * 1024
@@ -91,26 +91,12 @@ def parse_listing(
     if len(value) > max_event_bytes:
         raise InvalidEvent(f"event is {len(value)} bytes, over the {max_event_bytes}-byte limit")
     try:
-        payload = orjson.loads(value)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidEvent(f"not valid JSON: {exc}") from None
-    if not isinstance(payload, dict):
-        raise InvalidEvent(f"expected a JSON object, got {type(payload).__name__}")
-    try:
-        listing = ListingCreated.model_validate(payload)
-    except ValidationError as exc:
-        raise InvalidEvent(_describe_validation_error(exc)) from None
+        _payload, listing = parse_listing_json(value, subject="event")
+    except InvalidListing as exc:
+        raise InvalidEvent(str(exc)) from None
     if len(listing.title) > max_title_chars:
         raise InvalidEvent(f"title is {len(listing.title)} characters, over the {max_title_chars} limit")
     return listing
-
-
-def _describe_validation_error(exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors():
-        field = ".".join(str(p) for p in error["loc"]) or "event"
-        parts.append(f"{field}: {error['msg']}")
-    return "; ".join(parts)
 
 
 def duplicate_event_id(listing_id: str, content_hash: str, model_version: str) -> str:

@@ -13,14 +13,16 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import Consumer, TopicPartition
 
 from stream.kafka import end_offsets, topic_partitions
 from stream.worker.batching import MicroBatcher
 from stream.worker.consumer import BatchConsumer
-from stream.worker.processor import BatchProcessor
+
+if TYPE_CHECKING:  # the processor pulls in the model (torch); `dedup`'s error handling imports this module
+    from stream.worker.processor import BatchProcessor
 
 log = logging.getLogger(__name__)
 

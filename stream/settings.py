@@ -30,8 +30,8 @@ class KafkaSettings(BaseSettings):
 
     model_config = _config("DEDUP_KAFKA_")
 
-    bootstrap_servers: str = f"127.0.0.1:{DEFAULT_KAFKA_PORT}"
-    group_id: str = "listing-dedup"
+    bootstrap_servers: str = Field(default=f"127.0.0.1:{DEFAULT_KAFKA_PORT}", description="Kafka bootstrap servers")
+    group_id: str = Field(default="listing-dedup", description="consumer group")
     # Shorter than librdkafka's 45 s: a crashed worker's partitions move on sooner, and tansu
     # (the embedded broker) answers a group join only after about half of this.
     session_timeout_ms: int = Field(default=10_000, ge=1_000)
@@ -62,7 +62,7 @@ class KafkaSettings(BaseSettings):
 class TopicSettings(BaseSettings):
     model_config = _config("DEDUP_TOPIC_")
 
-    listings: str = "listings.created"
+    listings: str = Field(default="listings.created", description="listing-created topic")
     duplicates: str = "listings.duplicates"
     dlq: str = "listings.dlq"
     partitions: int = Field(default=3, ge=1, description="used when the worker creates missing topics")
@@ -73,16 +73,16 @@ class MilvusSettings(BaseSettings):
 
     model_config = _config("DEDUP_MILVUS_")
 
-    uri: str = str(DEFAULT_STATE_DIR / "milvus.db")
+    uri: str = Field(default=str(DEFAULT_STATE_DIR / "milvus.db"), description="Milvus Lite file or http://host:19530")
     token: SecretStr | None = None
-    collection: str = "listings"
+    collection: str = Field(default="listings", description="Milvus collection")
     index_type: Literal["AUTOINDEX", "FLAT", "IVF_FLAT", "IVF_SQ8", "IVF_PQ", "HNSW", "DISKANN"] = "AUTOINDEX"
-    # 20, not 10: on abt-buy-catalog it raised candidate recall 0.92 -> 0.97 and streaming F1
-    # 0.85 -> 0.87 for ~5 % fewer events/s (one search either way; the decider's pairs are cheap).
+    # Twice the usual 10: more true duplicates reach the decider for little throughput (one search
+    # either way, and the decider's pairs are cheap); the README has the measurements.
     candidates: int = Field(default=20, ge=1, le=1_000, description="nearest neighbours scored per listing")
     # Off by default: Milvus cannot index an ARRAY field (Lite at all, servers before 2.4), so each
-    # batch's identifier lookup scans the collection: ~150 ms per batch at 5,000 listings, growing
-    # linearly. Worth it on small catalogs or with an INVERTED index on a server.
+    # batch's identifier lookup scans the collection, at a cost growing with the catalog (README).
+    # Worth it on small catalogs or with an INVERTED index on a server.
     identifier_candidates: int = Field(
         default=0, ge=0, le=100, description="extra candidates sharing a model number or GTIN; 0 turns the channel off"
     )
@@ -91,7 +91,7 @@ class MilvusSettings(BaseSettings):
 class RedisSettings(BaseSettings):
     model_config = _config("DEDUP_REDIS_")
 
-    url: SecretStr = SecretStr(f"redis://127.0.0.1:{DEFAULT_REDIS_PORT}/0")
+    url: SecretStr = Field(default=SecretStr(f"redis://127.0.0.1:{DEFAULT_REDIS_PORT}/0"), description="redis://host:port/db")
     enabled: bool = True
     ttl_seconds: int = Field(default=7 * 24 * 3600, ge=1)
 
@@ -102,7 +102,7 @@ class EncoderSettings(BaseSettings):
     model_config = _config("DEDUP_ENCODER_")
 
     text_model_path: Path | None = None
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="encoder device")
     batch_size: int = Field(default=64, ge=1, le=4_096)
     max_length: int = Field(default=64, ge=8, le=512)
 
@@ -112,20 +112,22 @@ class ModelSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="DEDUP_", frozen=True, extra="ignore")
 
-    model_dir: Path = DEFAULT_STATE_DIR / "model"
+    model_dir: Path = Field(default=DEFAULT_STATE_DIR / "model", description="model folder")
 
 
 class WorkerSettings(BaseSettings):
     model_config = _config("DEDUP_WORKER_")
 
-    batch_max_size: int = Field(default=256, ge=1, le=10_000)
-    batch_timeout_s: float = Field(default=1.0, gt=0, le=60)
+    batch_max_size: int = Field(default=256, ge=1, le=10_000, description="micro-batch size")
+    batch_timeout_s: float = Field(default=1.0, gt=0, le=60, description="seconds to wait for a micro-batch to fill")
     summary_interval_s: float = Field(default=5.0, gt=0)
     max_title_chars: int = Field(default=1_000, ge=1)
     retry_backoff_s: float = Field(default=1.0, gt=0)
     retry_max_backoff_s: float = Field(default=30.0, gt=0)
-    metrics_port: int | None = Field(default=None, ge=1, le=65_535)
-    shutdown_grace_s: float = Field(default=30.0, gt=0)
+    metrics_port: int | None = Field(default=None, ge=1, le=65_535, description="serve Prometheus metrics on this port")
+    shutdown_grace_s: float = Field(
+        default=30.0, gt=0, description="on SIGTERM, how long the batch in hand may take before exiting uncommitted"
+    )
 
     @model_validator(mode="after")
     def _backoff_order(self) -> "WorkerSettings":
@@ -134,17 +136,31 @@ class WorkerSettings(BaseSettings):
         return self
 
 
+CONCERNS: dict[str, type[BaseSettings]] = {
+    "kafka": KafkaSettings,
+    "topics": TopicSettings,
+    "milvus": MilvusSettings,
+    "redis": RedisSettings,
+    "encoder": EncoderSettings,
+    "model": ModelSettings,
+    "worker": WorkerSettings,
+}
+
+
 class Settings:
-    """All concerns together; built once at start-up."""
+    """All concerns together (one attribute per key of ``CONCERNS``); built once at start-up."""
+
+    kafka: KafkaSettings
+    topics: TopicSettings
+    milvus: MilvusSettings
+    redis: RedisSettings
+    encoder: EncoderSettings
+    model: ModelSettings
+    worker: WorkerSettings
 
     def __init__(self, **overrides: dict[str, Any]) -> None:
-        self.kafka = build(KafkaSettings, overrides.get("kafka"))
-        self.topics = build(TopicSettings, overrides.get("topics"))
-        self.milvus = build(MilvusSettings, overrides.get("milvus"))
-        self.redis = build(RedisSettings, overrides.get("redis"))
-        self.encoder = build(EncoderSettings, overrides.get("encoder"))
-        self.model = build(ModelSettings, overrides.get("model"))
-        self.worker = build(WorkerSettings, overrides.get("worker"))
+        for concern, cls in CONCERNS.items():
+            setattr(self, concern, build(cls, overrides.get(concern)))
 
 
 def build(cls: type[BaseSettings], overrides: dict[str, Any] | None = None) -> Any:
@@ -156,11 +172,16 @@ def build(cls: type[BaseSettings], overrides: dict[str, Any] | None = None) -> A
         raise SettingsError(describe_settings_error(cls, exc)) from None
 
 
-def describe_settings_error(cls: type[BaseSettings], exc: ValidationError) -> str:
+def env_variable(cls: type[BaseSettings], field: str) -> str:
+    """The ``DEDUP_*`` variable that sets ``field`` (the prefix alone for the whole model)."""
     prefix = cls.model_config.get("env_prefix", "")
+    return f"{prefix}{field}".upper() if field else prefix.rstrip("_")
+
+
+def describe_settings_error(cls: type[BaseSettings], exc: ValidationError) -> str:
     first = exc.errors()[0]
     field = ".".join(str(part) for part in first["loc"])
-    variable = f"{prefix}{field}".upper() if field else prefix.rstrip("_")
+    variable = env_variable(cls, field)
     value = first.get("input")
     shown = "***" if "password" in field or "token" in field or "url" in field else repr(value)
     more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""

@@ -7,6 +7,7 @@ testcontainers and skips the tests that need services when Docker is absent.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from decider.bundle import ModelBundle
+    from encoders.text import TextEncoder
     from stream.settings import Settings
 
 # Tokenizer worker threads would be forked along with the test process; keep them off.
@@ -86,15 +88,22 @@ def unique_name() -> Callable[[str], str]:
 
 
 @pytest.fixture(scope="session")
-def baseline_model(tmp_path_factory: pytest.TempPathFactory) -> "ModelBundle":
+def packaged_encoder() -> "TextEncoder":
+    """The packaged all-MiniLM-L6-v2 on CPU, loaded once for every test that only reads it."""
+    from encoders.text import TextEncoder
+
+    return TextEncoder(device="cpu")
+
+
+@pytest.fixture(scope="session")
+def baseline_model(tmp_path_factory: pytest.TempPathFactory, packaged_encoder: "TextEncoder") -> "ModelBundle":
     """The packaged MiniLM + a reducer and threshold decider fitted on a generated catalog."""
     from decider.synthetic.generator import generate_catalog
-    from decider.training.bundles import fit_baseline_bundle
-    from encoders.text import TextEncoder
+    from decider.training.quick_models import fit_baseline_bundle
 
     calibration = generate_catalog(n_products=300, seed=101)
     model = fit_baseline_bundle(
-        TextEncoder(device="cpu"),
+        packaged_encoder,
         {listing["listing_id"]: listing for listing in calibration.listings},
         calibration.pairs(),
         clusters=calibration.truth,
@@ -132,6 +141,7 @@ def make_labeled_set(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int,
     """A generated catalog in the shared data layout; its valid pairs double as the test split."""
     from decider.synthetic.generator import generate_catalog
 
+    @functools.cache  # the same set for every module that asks for it
     def make(n_products: int, seed: int) -> "Path":
         root = tmp_path_factory.mktemp("labeled") / "generated"
         generate_catalog(n_products=n_products, seed=seed).write(root)

@@ -18,14 +18,13 @@ from pathlib import Path
 from confluent_kafka import Consumer, Message, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from infra.stack.local import (
-    StackError,
+from infra.stack.errors import StackError
+from infra.stack.processes import log_tail, stop_process
+from infra.stack.services import (
     free_port,
-    log_tail,
     redis_url_for,
     start_redis,
     start_tansu,
-    stop_process,
     wait_for_kafka,
     wait_for_redis,
 )

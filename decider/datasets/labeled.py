@@ -1,8 +1,8 @@
-"""Labeled product-matching data in the shared layout, and pairwise scoring against it.
+"""Labeled product-matching data in the shared layout: reading, checking and writing it.
 
 A dataset is a folder::
 
-    listings.jsonl          one listing-created event per line (listing_id and title required)
+    listings.jsonl          one listing-created event per line (checked with encoders.listing.Listing)
     pairs/<split>.csv       left_id,right_id,label   (label 1 = same product, 0 = different)
     truth.csv               listing_id,cluster_id    (optional; equal cluster ids = duplicates)
 
@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 
+from encoders.listing import InvalidListing, parse_listing_json
 from encoders.product_groups import pairs_within_groups
 from infra.files import write_bytes_atomically
 
@@ -132,29 +133,6 @@ def write_dataset(
         write_bytes_atomically(root / TRUTH_FILE, _csv_bytes(TRUTH_COLUMNS, list(truth.items())))
 
 
-def pairwise_scores(found: Iterable[frozenset[str]], truth: set[frozenset[str]]) -> dict[str, float | int]:
-    """Precision, recall and F1 of found duplicate pairs against the true ones.
-
-    Pairs are unordered and counted once. A ratio whose denominator is zero is 0.0 (nothing
-    found means precision 0, as in scikit-learn's ``zero_division=0``).
-    """
-    found_pairs = {_as_pair(pair) for pair in found}
-    true_pairs = {_as_pair(pair) for pair in truth}
-    true_positives = len(found_pairs & true_pairs)
-    false_positives = len(found_pairs) - true_positives
-    false_negatives = len(true_pairs) - true_positives
-    precision = _ratio(true_positives, len(found_pairs))
-    recall = _ratio(true_positives, len(true_pairs))
-    return {
-        "precision": precision,
-        "recall": recall,
-        "f1": _ratio(2 * precision * recall, precision + recall),
-        "true_positives": true_positives,
-        "false_positives": false_positives,
-        "false_negatives": false_negatives,
-    }
-
-
 # --- reading -------------------------------------------------------------------------------------
 
 
@@ -173,16 +151,11 @@ def _read_listings(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def _parse_listing(raw: bytes, path: Path, line_number: int) -> dict[str, Any]:
+    """The line's raw object, once the Listing model (what the worker accepts) has accepted it."""
     try:
-        listing = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise DatasetError(f"{path}:{line_number}: invalid JSON ({exc})") from None
-    if not isinstance(listing, dict):
-        raise DatasetError(f"{path}:{line_number}: expected a JSON object, got {type(listing).__name__}")
-    for required in ("listing_id", "title"):
-        value = listing.get(required)
-        if not isinstance(value, str) or not value.strip():
-            raise DatasetError(f"{path}:{line_number}: {required} must be a non-empty string, got {value!r}")
+        listing, _validated = parse_listing_json(raw)
+    except InvalidListing as exc:
+        raise DatasetError(f"{path}:{line_number}: {exc}") from None
     return listing
 
 
@@ -290,20 +263,7 @@ def _csv_bytes(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
 
 
 def _csv_field(value: str) -> str:
+    # Not csv.writer: with "\n" line ends it leaves a bare "\r" unquoted, which readers then take as a line end.
     if any(special in value for special in ',"\n\r'):
         return '"' + value.replace('"', '""') + '"'
     return value
-
-
-# --- scoring -------------------------------------------------------------------------------------
-
-
-def _as_pair(pair: Iterable[str]) -> frozenset[str]:
-    members = frozenset(pair)
-    if len(members) != 2:
-        raise ValueError(f"a pair needs two distinct listing ids, got {sorted(members)}")
-    return members
-
-
-def _ratio(numerator: float, denominator: float) -> float:
-    return numerator / denominator if denominator else 0.0

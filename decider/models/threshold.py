@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from decider.calibration import best_f1_threshold, fit_platt, sigmoid
 from decider.errors import DeciderError
 from decider.pairs import CandidatePairs
 
@@ -51,12 +52,12 @@ class ThresholdDecider:
         if labels.min() == labels.max():
             raise DeciderError("calibration needs both duplicate and non-duplicate pairs")
         slope, intercept = fit_platt(similarities, labels)
-        probabilities = _sigmoid(slope * similarities + intercept)
+        probabilities = sigmoid(slope * similarities + intercept)
         threshold = best_f1_threshold(probabilities, labels)
         return cls(slope=slope, intercept=intercept, threshold=threshold, fitted_on=len(labels))
 
     def score(self, pairs: CandidatePairs) -> np.ndarray:
-        return _sigmoid(self.slope * np.asarray(pairs.text_similarity, dtype=np.float64) + self.intercept)
+        return sigmoid(self.slope * np.asarray(pairs.text_similarity, dtype=np.float64) + self.intercept)
 
     def explain(self, pairs: CandidatePairs) -> list[str]:
         cut = self.similarity_threshold
@@ -97,41 +98,3 @@ class ThresholdDecider:
         if payload.get("version") != decider.version:
             raise DeciderError(f"{path}: stored version {payload.get('version')} does not match its parameters")
         return decider
-
-
-def fit_platt(scores: np.ndarray, labels: np.ndarray, *, iterations: int = 100) -> tuple[float, float]:
-    """One-feature logistic regression by Newton's method, with Platt's smoothed targets."""
-    positives = labels.sum()
-    negatives = len(labels) - positives
-    targets = np.where(labels > 0, (positives + 1) / (positives + 2), 1 / (negatives + 2))
-    design = np.column_stack([scores, np.ones_like(scores)])
-    weights = np.zeros(2)
-    for _ in range(iterations):
-        p = _sigmoid(design @ weights)
-        gradient = design.T @ (p - targets)
-        hessian = design.T @ (design * (p * (1 - p))[:, None]) + 1e-9 * np.eye(2)
-        step = np.linalg.solve(hessian, gradient)
-        weights -= step
-        if np.abs(step).max() < 1e-10:
-            break
-    return float(weights[0]), float(weights[1])
-
-
-def best_f1_threshold(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    """The probability cut with the highest duplicate-class F1 (midpoint between neighbours)."""
-    order = np.argsort(-probabilities, kind="stable")
-    sorted_p = probabilities[order]
-    sorted_labels = labels[order]
-    true_positives = np.cumsum(sorted_labels)
-    predicted = np.arange(1, len(labels) + 1)
-    f1 = 2 * true_positives / (predicted + sorted_labels.sum())
-    # Only cut between distinct scores: tied pairs must land on the same side.
-    distinct = np.append(sorted_p[1:] < sorted_p[:-1], True)
-    best = int(np.argmax(np.where(distinct, f1, -1.0)))
-    if best + 1 < len(sorted_p):
-        return float((sorted_p[best] + sorted_p[best + 1]) / 2)
-    return float(sorted_p[best] / 2)
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -500, 500)))

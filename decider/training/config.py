@@ -1,30 +1,44 @@
-"""What ``dedup train`` can be asked to do: the one place its options and their defaults live."""
+"""What ``dedup train`` can be asked to do: the one place its options, their defaults and help live.
+
+The command line's train flags (and the benchmarks' ones) are generated from these fields.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic.dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    train_split: str = "train"
-    valid_split: str = "valid"
-    seed: int = 0
-    target_precision: float | None = None
-    # Off by default: measured on Abt-Buy test, the decider over a fine-tuned encoder scored F1 0.85
-    # against 0.91 over the base encoder, since its trees learn from train pairs the encoder has
-    # memorised. Fine-tuning still raises the ANN stage's recall@10 (0.84 -> 0.98).
-    finetune: bool = False
-    epochs: int = 3
-    learning_rate: float = 1e-4  # measured: 1e-4 beats 2e-5 at these few epochs on WDC and Abt-Buy
-    max_minutes: float | None = 12.0
-    batch_size: int = 32
-    mined_neighbours: int = 10
-    # Measured on WDC Products test (its products all appear in train): F1 0.62 -> 0.75 with the
-    # fine-tuned encoder. About neutral on Abt-Buy, whose test products are new.
-    known_products: bool = True
-    dim: int = 128
-    base_model: Path | None = None
-    device: str = "auto"
-    progress: bool = True
+    train_split: str = Field(default="train", description="pairs/<split>.csv the decider learns from")
+    valid_split: str = Field(default="valid", description="pairs/<split>.csv that calibrates it and sets its threshold")
+    seed: int = Field(default=0, description="seed of every random draw")
+    target_precision: float | None = Field(
+        default=None, gt=0, lt=1, description="threshold: lowest reaching this precision on valid"
+    )
+    # Off by default: the decider over a fine-tuned encoder scores lower than over the base encoder,
+    # since its trees learn from train pairs the encoder has memorised (README).
+    finetune: bool = Field(default=False, description="fine-tune the text encoder first (raises ANN recall; see README)")
+    epochs: int = Field(default=3, ge=1, description="fine-tuning epochs")
+    # Above fine-tuning's usual rate: better at these few epochs on the labeled sets (README).
+    learning_rate: float = Field(default=1e-4, gt=0, description="fine-tuning learning rate")
+    max_minutes: float | None = Field(default=12.0, gt=0, description="time box for fine-tuning")
+    batch_size: int = Field(default=32, description="fine-tuning batch size")
+    mined_neighbours: int = Field(default=10, description="nearest neighbours searched for hard negatives")
+    # Helps where the products to match were seen in training, about neutral where they are new (README).
+    known_products: bool = Field(
+        default=True, description="the known-product features (the train listings kept in the model folder)"
+    )
+    dim: int = Field(default=128, description="width of the reduced vectors")
+    base_model: Path | None = Field(
+        default=None,
+        description="a local BERT-family model folder to start from (default: the packaged all-MiniLM-L6-v2;"
+        " `dedup train` reads DEDUP_ENCODER_TEXT_MODEL_PATH first); without --finetune the worker must be given"
+        " the same folder",
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="where the encoder runs")
+    progress: bool = Field(default=True, description="progress bars on stderr")

@@ -14,8 +14,9 @@ The folder is what ``dedup run --model`` loads; nothing else is needed at servin
 from __future__ import annotations
 
 import logging
+import shutil
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,16 +25,20 @@ from typing import Any, Iterator
 import numpy as np
 
 from decider.bundle import ENCODER_FOLDER, ModelBundle
+from decider.datasets.candidate_pairs import labeled_pairs
 from decider.datasets.labeled import Dataset, LabeledPair, load_dataset
 from decider.known_products import KnownProducts
-from decider.models.gradient_boosting import TrainedDecider
-from decider.pairs import CandidatePairs, labeled_pairs
+from decider.models.gradient_boosting import GradientBoostingDecider
+from decider.pairs import CandidatePairs
 from decider.training.config import TrainConfig
+from decider.training.fit_trees import fit_decider_cross_validated
+from decider.training.mining import mine_hard_negatives
+from decider.training.products import known_products
 from encoders.listing import listing_text
-from encoders.product_groups import group_roots
 from encoders.reducer import PcaReducer
 from encoders.text import TextEncoder
-from encoders.training.finetune import FinetuneConfig, finetune_text_encoder
+from encoders.training.config import FinetuneConfig
+from encoders.training.finetune import finetune_text_encoder
 
 log = logging.getLogger(__name__)
 
@@ -106,18 +111,17 @@ def best_decider(
     known: KnownProducts | None,
     config: TrainConfig,
     report: TrainReport,
-) -> TrainedDecider:
+) -> GradientBoostingDecider:
     """Trees grown on train and valid, or on valid alone: whichever scores better out of fold on valid.
 
     Train pairs can mislead the trees: an encoder fine-tuned on them has memorised them (their
     cosine is higher than new listings ever reach), and their listings are the known products.
-    In a prototype, valid alone won on WDC Products test with fine-tuning (F1 0.77 vs 0.75) and lost
-    on Abt-Buy test with fine-tuning (0.88 vs 0.92); so each run chooses, on valid scores that neither
-    candidate's trees were grown on.
+    Neither scheme wins on every set (see the README), so each run chooses, on valid scores that
+    neither candidate's trees were grown on.
     """
     options = {"train+valid": (train_set, train_labels), "valid": (None, None)}
     fitted = {
-        scheme: TrainedDecider.fit_cross_validated(
+        scheme: fit_decider_cross_validated(
             pairs, labels, valid_set, valid_labels, target_precision=config.target_precision, seed=config.seed, known=known
         )
         for scheme, (pairs, labels) in options.items()
@@ -143,7 +147,7 @@ def adapted_encoder(
             hard_negatives.setdefault(text[pair.right_id], []).append(text[pair.left_id])
     target = out_dir / ENCODER_FOLDER
     if target.exists():
-        _remove_tree(target)
+        shutil.rmtree(target)
     finetuned = finetune_text_encoder(
         config.base_model,
         positives,
@@ -167,62 +171,3 @@ def adapted_encoder(
         "stopped_early": finetuned.stopped_early,
     }
     return TextEncoder(target, device=config.device)
-
-
-def mine_hard_negatives(
-    dataset: Dataset, pairs: Sequence[LabeledPair], vectors: Mapping[str, np.ndarray], neighbours: int
-) -> list[LabeledPair]:
-    """Nearest neighbours among a split's listings that are known to be other products.
-
-    These are the pairs the decider meets behind the ANN search. Products come from truth.csv,
-    else from the split's own positive pairs (``clusters_from_positives``).
-    """
-    clusters = products_of(dataset, pairs)
-    if neighbours <= 0:
-        return []
-    ids = sorted({p.left_id for p in pairs} | {p.right_id for p in pairs})
-    ids = [i for i in ids if i in clusters]
-    if len(ids) < 2:
-        return []
-    matrix = np.array([vectors[i] for i in ids])
-    similarities = matrix @ matrix.T
-    np.fill_diagonal(similarities, -np.inf)
-    k = min(neighbours, len(ids) - 1)
-    nearest = np.argpartition(-similarities, k, axis=1)[:, :k]
-    # Never mine a pair that another split labels: that would train on valid or test pairs.
-    known = {frozenset((p.left_id, p.right_id)) for split in dataset.splits() for p in dataset.pairs(split)}
-    mined: dict[frozenset[str], LabeledPair] = {}
-    for row, columns in enumerate(nearest):
-        for column in columns:
-            left, right = ids[row], ids[column]
-            key = frozenset((left, right))
-            if clusters[left] != clusters[right] and key not in known and key not in mined:
-                mined[key] = LabeledPair(left, right, 0)
-    return list(mined.values())
-
-
-def known_products(dataset: Dataset, pairs: Sequence[LabeledPair], vectors: Mapping[str, np.ndarray]) -> KnownProducts:
-    """The listings of ``pairs`` (the train split) with their products: truth.csv, else implied by the positives."""
-    return KnownProducts.from_labeled(
-        products_of(dataset, pairs), vectors, [i for p in pairs for i in (p.left_id, p.right_id)]
-    )
-
-
-def products_of(dataset: Dataset, pairs: Sequence[LabeledPair]) -> dict[str, str]:
-    """listing_id -> product: truth.csv clusters, else the products ``pairs``' positives imply."""
-    return dataset.clusters() or clusters_from_positives(pairs)
-
-
-def clusters_from_positives(pairs: Sequence[LabeledPair]) -> dict[str, str]:
-    """Products implied by a split's positive pairs, for sets without truth.csv.
-
-    Only listings with a known duplicate get a product: two such listings in different products
-    are taken as different (true where each product is listed once per shop, as in Abt-Buy).
-    """
-    return group_roots((pair.left_id, pair.right_id) for pair in pairs if pair.label == 1)
-
-
-def _remove_tree(path: Path) -> None:
-    import shutil
-
-    shutil.rmtree(path)

@@ -1,37 +1,20 @@
-"""Listing vectors in Milvus: one row per listing, ANN search on the text vector.
+"""The listing store: Milvus calls (connect, create, upsert, search, queries) and their error translation.
 
 ``uri`` is either a local path ending in ``.db`` (Milvus Lite, embedded in this process) or
-``http(s)://host:port`` for a Milvus server. Every call is batched: a Milvus Lite round trip costs
-tens of milliseconds, so callers hand over whole batches and very large ones are chunked here.
+``http(s)://host:port`` for a Milvus server. Every call is batched: a Milvus Lite round trip is
+slow next to the work per row, so callers hand over whole batches and very large ones are chunked here.
 
-Schema (``listing_id`` is the primary key, so upserts are idempotent):
-
-====================  =====================================================================
-listing_id            VARCHAR(256), primary key, no auto id
-text_vector           FLOAT_VECTOR(dim), L2-normalised, indexed with metric IP (= cosine)
-image_vector          FLOAT_VECTOR(dim); zeros when the listing has no image. Milvus < 2.4
-                      allows one vector field per collection, so there it is an
-                      ARRAY<FLOAT>(dim) instead; the layout is read back from the schema.
-has_image             BOOL, tells a real image vector from the zero filler
-category, seller_id   VARCHAR(256); "" when unknown
-created_at            INT64, epoch milliseconds
-price                 FLOAT; NaN when unknown (a sentinel, because nullable fields need
-                      Milvus >= 2.5 and NaN can never be mistaken for a real price)
-====================  =====================================================================
-
-The embedding model version is stored as the collection property ``dedup.model_version``;
-opening a collection built by another model raises :class:`StoreVersionMismatch`, because
-vectors from two models are not comparable.
+The collection's fields, indexes and row encoding are in :mod:`infra.milvus.schema`. The embedding
+model version is stored as a collection property; opening a collection built by another model
+raises :class:`StoreVersionMismatch`, because vectors from two models are not comparable.
 """
 
 from __future__ import annotations
 
-import enum
 import logging
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,114 +26,46 @@ from pymilvus.client.types import Status
 from pymilvus.exceptions import ErrorCode, MilvusException, MilvusUnavailableException
 
 from infra.milvus.errors import StoreError, StoreUnavailable, StoreVersionMismatch
+from infra.milvus.records import ListingRecord, Neighbour
+from infra.milvus.schema import (
+    CODE_MATCH_FIELDS,
+    CODES_FIELD,
+    FIRST_SEEN_FIELD,
+    IMAGE_FIELD,
+    MAX_CODE_LENGTH,
+    METRIC,
+    MODEL_VERSION_PROPERTY,
+    REQUIRED_FIELDS,
+    SEARCH_HIT_FIELDS,
+    TEXT_FIELD,
+    VECTOR_FIELDS,
+    ImageLayout,
+    collection_schema,
+    index_profiles,
+    index_specs,
+    listing_row,
+    neighbour_from_code_match,
+    neighbour_from_hit,
+    vectors_from_row,
+)
 
 log = logging.getLogger(__name__)
 
-MODEL_VERSION_PROPERTY = "dedup.model_version"
-METRIC = "IP"
 CONSISTENCY = "Strong"  # a listing upserted a moment ago must be found by the next search
-MAX_ID_LENGTH = 256
-MAX_LABEL_LENGTH = 256
-# The fields a decider reads (title, brand, model_number, price, ...) as JSON, returned with each
-# search hit so scoring a candidate needs no second round trip.
-ATTRIBUTES_FIELD = "attributes"
-MAX_ATTRIBUTES_BYTES = 8_192
-# Normalised product identifiers (model numbers, GTINs): a lexical candidate channel beside the
-# vectors, for duplicates whose titles differ but whose model numbers agree.
-CODES_FIELD = "codes"
-MAX_CODES = 8
-MAX_CODE_LENGTH = 64
 CODE_QUERY_LIMIT = 16_384
-PRICE_UNKNOWN = float("nan")
 DEFAULT_REQUEST_TIMEOUT_S = 30.0
 
-# Chunk sizes keep each gRPC message well under Milvus' 64 MiB request limit (a row is ~1 KiB).
+# Chunk sizes keep each gRPC message well under Milvus' 64 MiB request limit (a row holds two
+# dim-d vectors and at most MAX_ATTRIBUTES_BYTES of attributes).
 UPSERT_CHUNK_ROWS = 2_000
 SEARCH_CHUNK_QUERIES = 1_024
 FETCH_CHUNK_IDS = 1_000
-
-TEXT_FIELD = "text_vector"
-IMAGE_FIELD = "image_vector"
-FIRST_SEEN_FIELD = "first_seen"
-_NEIGHBOUR_FIELDS = ["created_at", FIRST_SEEN_FIELD, ATTRIBUTES_FIELD]
-_VECTOR_FIELDS = [TEXT_FIELD, IMAGE_FIELD, "has_image"]
 
 # Milvus answers these when it is down, overloaded or throttling: worth retrying later.
 _RETRYABLE_GRPC_CODES = frozenset(
     {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED}
 )
 _RETRYABLE_MILVUS_CODES = frozenset({Status.CONNECT_FAILED, ErrorCode.RATE_LIMIT, ErrorCode.FORCE_DENY})
-
-
-@dataclass(frozen=True)
-class ListingRecord:
-    listing_id: str
-    text_vector: np.ndarray  # (dim,) float32, L2-normalised
-    image_vector: np.ndarray | None  # (dim,) float32, or None when the listing has no image
-    category: str | None
-    seller_id: str | None
-    created_at_ms: int
-    price: float | None
-    attributes: Mapping[str, Any] | None = None  # what deciders read; clipped to MAX_ATTRIBUTES_BYTES
-    codes: tuple[str, ...] = ()  # normalised identifiers, at most MAX_CODES
-    first_seen_ms: int | None = None  # when the listing was first stored; None = created_at
-
-
-@dataclass(frozen=True)
-class Neighbor:
-    listing_id: str
-    similarity: float  # inner product of normalised vectors, i.e. cosine similarity
-    created_at_ms: int
-    attributes: Mapping[str, Any] | None = None
-    codes: tuple[str, ...] = ()
-    first_seen_ms: int = 0
-
-
-@dataclass(frozen=True)
-class _IndexProfile:
-    """How to build one index type and how hard to search it."""
-
-    build_params: Mapping[str, int]
-    search_params: Callable[[int], dict[str, int]]  # limit -> params
-    lite_can_build: bool
-
-
-def _index_profiles(dim: int) -> dict[str, _IndexProfile]:
-    """Build/search parameters per index type, tuned for recall on up to a few million rows.
-
-    IVF: 128 lists scanned 16 at a time reads ~1/8 of each segment, recall ~0.95+.
-    HNSW: M=16 / efConstruction=200 is the usual recall/memory balance; ef never below limit.
-    IVF_PQ: 8 dimensions per sub-quantizer, 8 bits each (16 bytes per 128-d vector).
-    """
-    ivf_build = {"nlist": 128}
-
-    def ivf_search(_limit: int) -> dict[str, int]:
-        return {"nprobe": 16}
-
-    def no_params(_limit: int) -> dict[str, int]:
-        return {}
-
-    return {
-        "AUTOINDEX": _IndexProfile({}, no_params, lite_can_build=True),
-        "FLAT": _IndexProfile({}, no_params, lite_can_build=True),
-        "HNSW": _IndexProfile(
-            {"M": 16, "efConstruction": 200}, lambda limit: {"ef": max(64, limit)}, lite_can_build=True
-        ),
-        "IVF_FLAT": _IndexProfile(ivf_build, ivf_search, lite_can_build=True),
-        "IVF_SQ8": _IndexProfile(ivf_build, ivf_search, lite_can_build=True),
-        "IVF_PQ": _IndexProfile({**ivf_build, "m": _pq_subquantizers(dim), "nbits": 8}, ivf_search, False),
-        "DISKANN": _IndexProfile({}, lambda limit: {"search_list": max(100, limit)}, lite_can_build=False),
-    }
-
-
-def _pq_subquantizers(dim: int) -> int:
-    """The largest divisor of dim that leaves at least 8 dimensions per sub-quantizer."""
-    return max(m for m in range(1, max(1, dim // 8) + 1) if dim % m == 0)
-
-
-class _ImageLayout(enum.Enum):
-    VECTOR = "vector"  # FLOAT_VECTOR field (Milvus Lite, Milvus >= 2.4)
-    ARRAY = "array"  # ARRAY<FLOAT> field (Milvus < 2.4: one vector field per collection)
 
 
 class ListingStore:
@@ -179,9 +94,9 @@ class ListingStore:
         self.is_lite = _is_lite_uri(uri)
         # pymilvus retries failed calls until this timeout; without one it retries for minutes.
         self._timeout = request_timeout_s
-        self._profiles = _index_profiles(dim)
+        self._profiles = index_profiles(dim)
         self._search_index_type: str | None = None  # the index the open collection really has
-        self._image_layout: _ImageLayout | None = None
+        self._image_layout: ImageLayout | None = None
         self._client: MilvusClient | None = self._connect(token)
 
     # ---------------------------------------------------------------- lifecycle
@@ -215,12 +130,12 @@ class ListingStore:
         if not records:
             return
         layout = self._layout_or_raise()
-        rows = [self._row(record, layout) for record in _last_per_id(records)]
+        rows = [listing_row(record, layout, self.dim) for record in _last_per_id(records)]
         with self._milvus_errors("upsert"):
             for chunk in _chunks(rows, UPSERT_CHUNK_ROWS):
                 self._client_or_raise().upsert(self.collection, chunk, timeout=self._timeout)
 
-    def search(self, vectors: np.ndarray, limit: int) -> list[list[Neighbor]]:
+    def search(self, vectors: np.ndarray, limit: int) -> list[list[Neighbour]]:
         """The ``limit`` most similar stored listings for each query row, most similar first."""
         queries = self._as_matrix(vectors, "search vectors")
         if limit < 1:
@@ -228,7 +143,7 @@ class ListingStore:
         if len(queries) == 0:
             return []
         search_params = {"metric_type": METRIC, "params": self._search_params(limit)}
-        neighbours: list[list[Neighbor]] = []
+        neighbours: list[list[Neighbour]] = []
         with self._milvus_errors("search"):
             for chunk in _chunks(queries, SEARCH_CHUNK_QUERIES):
                 hits = self._client_or_raise().search(
@@ -237,11 +152,11 @@ class ListingStore:
                     anns_field=TEXT_FIELD,
                     limit=limit,
                     search_params=search_params,
-                    output_fields=_NEIGHBOUR_FIELDS,
+                    output_fields=SEARCH_HIT_FIELDS,
                     consistency_level=CONSISTENCY,
                     timeout=self._timeout,
                 )
-                neighbours.extend([_neighbour(hit) for hit in query_hits] for query_hits in hits)
+                neighbours.extend([neighbour_from_hit(hit) for hit in query_hits] for query_hits in hits)
         return neighbours
 
     def first_seen(self, ids: Sequence[str]) -> dict[str, int]:
@@ -263,7 +178,7 @@ class ListingStore:
                 found.update((str(row["listing_id"]), int(row[FIRST_SEEN_FIELD])) for row in rows)
         return found
 
-    def find_by_codes(self, codes: Sequence[str], limit: int = CODE_QUERY_LIMIT) -> list[Neighbor]:
+    def find_by_codes(self, codes: Sequence[str], limit: int = CODE_QUERY_LIMIT) -> list[Neighbour]:
         """Stored listings sharing any of ``codes`` (one filtered query); similarity is NaN."""
         wanted = sorted({code[:MAX_CODE_LENGTH] for code in codes if code})
         if not wanted:
@@ -273,22 +188,12 @@ class ListingStore:
             rows = self._client_or_raise().query(
                 self.collection,
                 filter=f"array_contains_any({CODES_FIELD}, {orjson.dumps(wanted).decode()})",
-                output_fields=["listing_id", "created_at", FIRST_SEEN_FIELD, ATTRIBUTES_FIELD, CODES_FIELD],
+                output_fields=CODE_MATCH_FIELDS,
                 limit=limit,
                 consistency_level=CONSISTENCY,
                 timeout=self._timeout,
             )
-        return [
-            Neighbor(
-                listing_id=str(row["listing_id"]),
-                similarity=float("nan"),
-                created_at_ms=int(row["created_at"]),
-                attributes=decode_attributes(row.get(ATTRIBUTES_FIELD)),
-                codes=tuple(row.get(CODES_FIELD) or ()),
-                first_seen_ms=int(row[FIRST_SEEN_FIELD]),
-            )
-            for row in rows
-        ]
+        return [neighbour_from_code_match(row) for row in rows]
 
     def fetch_vectors(self, ids: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
         """Stored (text, image) vectors by listing id; unknown ids are absent, image None if none."""
@@ -302,11 +207,11 @@ class ListingStore:
                 rows = self._client_or_raise().query(
                     self.collection,
                     ids=chunk,
-                    output_fields=_VECTOR_FIELDS,
+                    output_fields=VECTOR_FIELDS,
                     consistency_level=CONSISTENCY,
                     timeout=self._timeout,
                 )
-                found.update(_vectors_of(row) for row in rows)
+                found.update(vectors_from_row(row) for row in rows)
         return found
 
     def count(self) -> int:
@@ -352,7 +257,7 @@ class ListingStore:
         try:
             client.create_collection(
                 self.collection,
-                schema=self._schema(layout),
+                schema=collection_schema(self.dim, layout),
                 properties={MODEL_VERSION_PROPERTY: self.model_version},
                 consistency_level=CONSISTENCY,
                 timeout=self._timeout,
@@ -374,17 +279,18 @@ class ListingStore:
         fields = {field["name"]: field for field in description["fields"]}
         self._check_schema(fields)
         self._image_layout = (
-            _ImageLayout.VECTOR if fields[IMAGE_FIELD]["type"] == DataType.FLOAT_VECTOR else _ImageLayout.ARRAY
+            ImageLayout.VECTOR if fields[IMAGE_FIELD]["type"] == DataType.FLOAT_VECTOR else ImageLayout.ARRAY
         )
         self._create_missing_indexes(self._image_layout)
         self._search_index_type = self._existing_index_type()
         # Milvus Lite reopens collections released; loading a loaded collection is a cheap no-op.
         client.load_collection(self.collection, timeout=self._timeout)
 
-    def _create_missing_indexes(self, layout: _ImageLayout) -> None:
+    def _create_missing_indexes(self, layout: ImageLayout) -> None:
         """Index a new collection, or finish one whose creator stopped before indexing it."""
         client = self._client_or_raise()
-        missing = [spec for spec in self._index_specs(layout) if not self._indexes_on(spec["field_name"])]
+        specs = index_specs(layout, self.index_type, self._profiles[self.index_type].build_params)
+        missing = [spec for spec in specs if not self._indexes_on(spec["field_name"])]
         if not missing:
             return
         index_params = MilvusClient.prepare_index_params()
@@ -406,8 +312,7 @@ class ListingStore:
             )
 
     def _check_schema(self, fields: Mapping[str, Mapping[str, Any]]) -> None:
-        required = (TEXT_FIELD, IMAGE_FIELD, "has_image", "created_at", FIRST_SEEN_FIELD, ATTRIBUTES_FIELD, CODES_FIELD)
-        missing = [name for name in required if name not in fields]
+        missing = [name for name in REQUIRED_FIELDS if name not in fields]
         if missing:
             raise StoreError(
                 f"collection '{self.collection}' at {self.uri} lacks fields {missing}: "
@@ -431,74 +336,20 @@ class ListingStore:
             )
         return existing
 
-    def _image_layout_for_server(self) -> _ImageLayout:
+    def _image_layout_for_server(self) -> ImageLayout:
         if self.is_lite:
-            return _ImageLayout.VECTOR
+            return ImageLayout.VECTOR
         version = self._client_or_raise().get_server_version(timeout=self._timeout)
         match = re.search(r"(\d+)\.(\d+)", str(version))
         if match and (int(match.group(1)), int(match.group(2))) < (2, 4):
-            return _ImageLayout.ARRAY
-        return _ImageLayout.VECTOR
-
-    def _schema(self, layout: _ImageLayout) -> Any:
-        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
-        schema.add_field("listing_id", DataType.VARCHAR, is_primary=True, max_length=MAX_ID_LENGTH)
-        schema.add_field(TEXT_FIELD, DataType.FLOAT_VECTOR, dim=self.dim)
-        if layout is _ImageLayout.VECTOR:
-            schema.add_field(IMAGE_FIELD, DataType.FLOAT_VECTOR, dim=self.dim)
-        else:
-            schema.add_field(IMAGE_FIELD, DataType.ARRAY, element_type=DataType.FLOAT, max_capacity=self.dim)
-        schema.add_field("has_image", DataType.BOOL)
-        schema.add_field("category", DataType.VARCHAR, max_length=MAX_LABEL_LENGTH)
-        schema.add_field("seller_id", DataType.VARCHAR, max_length=MAX_LABEL_LENGTH)
-        schema.add_field("created_at", DataType.INT64)
-        schema.add_field(FIRST_SEEN_FIELD, DataType.INT64)
-        schema.add_field("price", DataType.FLOAT)
-        schema.add_field(ATTRIBUTES_FIELD, DataType.VARCHAR, max_length=MAX_ATTRIBUTES_BYTES)
-        schema.add_field(
-            CODES_FIELD, DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=MAX_CODES, max_length=MAX_CODE_LENGTH
-        )
-        return schema
-
-    def _index_specs(self, layout: _ImageLayout) -> list[dict[str, Any]]:
-        specs = [_index_spec(TEXT_FIELD, self.index_type, self._profiles[self.index_type].build_params)]
-        if layout is _ImageLayout.VECTOR:
-            # Milvus loads a collection only when every vector field is indexed. Image vectors are
-            # read back by id, never searched, so the cheapest index does.
-            specs.append(_index_spec(IMAGE_FIELD, "FLAT", {}))
-        return specs
+            return ImageLayout.ARRAY
+        return ImageLayout.VECTOR
 
     # ---------------------------------------------------------------- helpers
 
     def _search_params(self, limit: int) -> dict[str, int]:
         profile = self._profiles.get(self._search_index_type or self.index_type)
         return profile.search_params(limit) if profile else {}
-
-    def _row(self, record: ListingRecord, layout: _ImageLayout) -> dict[str, Any]:
-        text = self._as_vector(record.text_vector, record.listing_id, "text_vector")
-        if record.image_vector is None:
-            image = np.zeros(self.dim, dtype=np.float32)
-        else:
-            image = self._as_vector(record.image_vector, record.listing_id, "image_vector")
-        return {
-            "listing_id": record.listing_id,
-            TEXT_FIELD: text,
-            IMAGE_FIELD: image if layout is _ImageLayout.VECTOR else image.tolist(),
-            "has_image": record.image_vector is not None,
-            "category": record.category or "",
-            "seller_id": record.seller_id or "",
-            "created_at": int(record.created_at_ms),
-            FIRST_SEEN_FIELD: int(record.created_at_ms if record.first_seen_ms is None else record.first_seen_ms),
-            "price": PRICE_UNKNOWN if record.price is None else float(record.price),
-            ATTRIBUTES_FIELD: encode_attributes(record.attributes),
-            CODES_FIELD: [code[:MAX_CODE_LENGTH] for code in record.codes[:MAX_CODES]],
-        }
-
-    def _as_vector(self, vector: np.ndarray, listing_id: str, name: str) -> np.ndarray:
-        array = np.asarray(vector, dtype=np.float32)
-        if array.shape != (self.dim,):
-            raise ValueError(f"listing {listing_id!r}: {name} has shape {array.shape}, expected ({self.dim},)")
-        return array
 
     def _as_matrix(self, vectors: np.ndarray, name: str) -> np.ndarray:
         matrix = np.asarray(vectors, dtype=np.float32)
@@ -511,7 +362,7 @@ class ListingStore:
             raise StoreError(f"the store for collection '{self.collection}' at {self.uri} is closed")
         return self._client
 
-    def _layout_or_raise(self) -> _ImageLayout:
+    def _layout_or_raise(self) -> ImageLayout:
         if self._image_layout is None:
             raise StoreError(f"call ensure_collection() before using collection '{self.collection}'")
         return self._image_layout
@@ -534,16 +385,6 @@ class ListingStore:
         return StoreError(f"{where} failed: {message}")
 
 
-def _index_spec(field_name: str, index_type: str, params: Mapping[str, int]) -> dict[str, Any]:
-    return {
-        "field_name": field_name,
-        "index_name": field_name,
-        "index_type": index_type,
-        "metric_type": METRIC,
-        "params": dict(params),
-    }
-
-
 def _is_lite_uri(uri: str) -> bool:
     return not uri.startswith(("http://", "https://", "tcp://", "unix:"))
 
@@ -563,50 +404,6 @@ def _error_message(exc: MilvusException | grpc.RpcError) -> str:
         return str(exc.message or exc)
     details = exc.details() if hasattr(exc, "details") else None
     return f"{exc.code().name}: {details or exc}"
-
-
-def _neighbour(hit: Mapping[str, Any]) -> Neighbor:
-    # Hit.id resolves the primary key whatever the server calls it ("listing_id" or "id").
-    return Neighbor(
-        listing_id=str(hit.id),  # type: ignore[attr-defined]
-        similarity=float(hit["distance"]),
-        created_at_ms=int(hit["entity"]["created_at"]),
-        attributes=decode_attributes(hit["entity"].get(ATTRIBUTES_FIELD)),
-        first_seen_ms=int(hit["entity"][FIRST_SEEN_FIELD]),
-    )
-
-
-def encode_attributes(attributes: Mapping[str, Any] | None) -> str:
-    """JSON within the VARCHAR limit: long text fields are shortened, never the whole row refused."""
-    if not attributes:
-        return ""
-    encoded = orjson.dumps(attributes, option=orjson.OPT_SERIALIZE_NUMPY)
-    if len(encoded) <= MAX_ATTRIBUTES_BYTES:
-        return encoded.decode()
-    shortened = dict(attributes)
-    for name in sorted(shortened, key=lambda key: -len(str(shortened[key]))):
-        if isinstance(shortened[name], str):
-            shortened[name] = shortened[name][:200]
-        encoded = orjson.dumps(shortened, option=orjson.OPT_SERIALIZE_NUMPY)
-        if len(encoded) <= MAX_ATTRIBUTES_BYTES:
-            return encoded.decode()
-    return ""
-
-
-def decode_attributes(text: str | None) -> dict[str, Any] | None:
-    if not text:
-        return None
-    try:
-        decoded = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return None
-    return decoded if isinstance(decoded, dict) else None
-
-
-def _vectors_of(row: Mapping[str, Any]) -> tuple[str, tuple[np.ndarray, np.ndarray | None]]:
-    text = np.asarray(row[TEXT_FIELD], dtype=np.float32)
-    image = np.asarray(row[IMAGE_FIELD], dtype=np.float32) if row["has_image"] else None
-    return str(row["listing_id"]), (text, image)
 
 
 def _last_per_id(records: Sequence[ListingRecord]) -> list[ListingRecord]:

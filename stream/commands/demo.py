@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import logging
 import random
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,14 +15,17 @@ from typing import Any
 import orjson
 
 from decider.bundle import ModelBundle
-from decider.datasets.labeled import LabeledPair, load_dataset, pairwise_scores
+from decider.datasets.labeled import LabeledPair, load_dataset
 from decider.errors import DeciderError, ModelError
+from decider.evaluation.metrics import pairwise_scores
 from decider.synthetic.generator import generate_catalog
-from decider.training.bundles import fit_baseline_bundle, fit_trained_bundle
+from decider.training.quick_models import fit_baseline_bundle, fit_trained_bundle
 from encoders.errors import ReducerError
 from encoders.product_groups import pairs_within_groups
 from encoders.text import TextEncoder
-from infra.stack.local import MILVUS, LocalStack, StackStatus
+from infra.stack.local import StackStatus, embedded_stack
+from stream.commands.exit_codes import EXIT_OK
+from stream.commands.options import DemoOptions
 from stream.kafka import read_topic
 from stream.publish import publish_values
 from stream.settings import Settings
@@ -46,32 +47,21 @@ class DemoData:
     calibration_catalog: Any = None  # a generated catalog to train the demo's decider on
 
 
-@contextmanager
-def embedded_stack(state_dir: Path, **ports: int) -> Iterator[StackStatus]:
-    """The local stack for the length of a command; left running if it was running before."""
-    stack = LocalStack(state_dir, **ports)
-    # Milvus Lite has no process (it reads as running once its folder exists): only servers count.
-    already_running = any(c.running for c in stack.status().components if c.name != MILVUS)
-    status = stack.up()
-    try:
-        yield status
-    finally:
-        if not already_running:
-            stack.down()
-
-
-def run_demo(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_demo(options: DemoOptions, settings: Settings) -> int:
     started = time.monotonic()
-    with embedded_stack(args.state_dir) as status:
-        figures = demo_on_stack(args, settings, status)
+    with embedded_stack(options.state_dir) as status:
+        figures = demo_on_stack(options, settings, status)
     figures["wall_s"] = round(time.monotonic() - started, 1)
-    print(orjson.dumps(figures).decode() if args.json else f"demo finished in {figures['wall_s']} s")
-    return 0
+    print(orjson.dumps(figures).decode() if options.json else f"demo finished in {figures['wall_s']} s")
+    return EXIT_OK
 
 
-def demo_on_stack(args: argparse.Namespace, base: Settings, status: StackStatus) -> dict[str, Any]:
-    data = load_demo_data(args)
-    model = demo_model(args, base, data)
+def demo_on_stack(
+    options: DemoOptions, base: Settings, status: StackStatus, *, report: bool = True
+) -> dict[str, Any]:
+    """The demo's figures; with ``report``, the pairs found and the scores are printed too."""
+    data = load_demo_data(options)
+    model = demo_model(options, base, data)
     run_id = uuid.uuid4().hex[:8]
     settings = demo_settings(base, status, run_id, model)
     log.info("demo %s: %d listings from %s, model %s", run_id, len(data.listings), data.name, model.version)
@@ -88,8 +78,8 @@ def demo_on_stack(args: argparse.Namespace, base: Settings, status: StackStatus)
         runtime.store.drop()  # demo runs are independent; the Milvus Lite file must not grow with each
     found = found_pairs(events)
     scores = pairwise_scores(found, data.truth)
-    if not getattr(args, "quiet", False):
-        print_report(data, events, scores, args.show)
+    if report:
+        print_report(data, events, scores, options.show)
     return {
         "data": data.name,
         "listings": len(data.listings),
@@ -105,31 +95,31 @@ def demo_on_stack(args: argparse.Namespace, base: Settings, status: StackStatus)
     }
 
 
-def load_demo_data(args: argparse.Namespace) -> DemoData:
-    if args.data is None:
-        catalog = generate_catalog(n_products=args.products, seed=args.seed)
-        calibration = generate_catalog(n_products=max(args.products, 300), seed=args.seed + 1_000)
+def load_demo_data(options: DemoOptions) -> DemoData:
+    if options.data is None:
+        catalog = generate_catalog(n_products=options.products, seed=options.seed)
+        calibration = generate_catalog(n_products=max(options.products, 300), seed=options.seed + 1_000)
         return DemoData(
-            name=f"generated catalog ({args.products} products, seed {args.seed})",
+            name=f"generated catalog ({options.products} products, seed {options.seed})",
             listings=list(catalog.listings),
             truth=pairs_within_groups(catalog.truth),
             calibration_listings={listing["listing_id"]: listing for listing in calibration.listings},
             calibration_pairs=calibration.pairs(),
-            calibration_source=f"generated catalog, seed {args.seed + 1_000}",
+            calibration_source=f"generated catalog, seed {options.seed + 1_000}",
             calibration_clusters=calibration.truth,
             calibration_catalog=calibration,
         )
-    dataset = load_dataset(args.data)
+    dataset = load_dataset(options.data)
     listings = list(dataset.listings.values())
-    random.Random(args.seed).shuffle(listings)  # a live feed has no order that helps the matcher
+    random.Random(options.seed).shuffle(listings)  # a live feed has no order that helps the matcher
     split = next((name for name in CALIBRATION_SPLITS if name in dataset.splits()), None)
     if split is not None:
         calibration_listings, calibration_pairs = dataset.listings, dataset.pairs(split)
         source = f"{dataset.name} pairs/{split}.csv"
     else:
-        calibration = generate_catalog(n_products=500, seed=args.seed + 1_000)
+        calibration = generate_catalog(n_products=500, seed=options.seed + 1_000)
         calibration_listings = {listing["listing_id"]: listing for listing in calibration.listings}
-        calibration_pairs, source = calibration.pairs(), f"generated catalog, seed {args.seed + 1_000}"
+        calibration_pairs, source = calibration.pairs(), f"generated catalog, seed {options.seed + 1_000}"
         return DemoData(
             dataset.name,
             listings,
@@ -143,12 +133,12 @@ def load_demo_data(args: argparse.Namespace) -> DemoData:
     return DemoData(dataset.name, listings, dataset.duplicate_pairs(), calibration_listings, calibration_pairs, source)
 
 
-def demo_model(args: argparse.Namespace, settings: Settings, data: DemoData) -> ModelBundle:
+def demo_model(options: DemoOptions, settings: Settings, data: DemoData) -> ModelBundle:
     """The model folder given with --model, else one fitted for this data and kept for next time."""
     encoder_settings = settings.encoder
-    if args.model is not None:
-        return load_model(settings, args.model)
-    model_dir = demo_model_dir(args, data)
+    if options.model is not None:
+        return load_model(settings, options.model)
+    model_dir = demo_model_dir(options, data)
     if (model_dir / "model.json").is_file():
         try:
             return load_model(settings, model_dir)
@@ -169,12 +159,12 @@ def demo_model(args: argparse.Namespace, settings: Settings, data: DemoData) -> 
     return model
 
 
-def demo_model_dir(args: argparse.Namespace, data: DemoData) -> Path:
+def demo_model_dir(options: DemoOptions, data: DemoData) -> Path:
     """The generated catalog's model doubles as the default model, so `dedup run` works after `make demo`."""
-    if args.data is None:
-        return args.state_dir / "model"
+    if options.data is None:
+        return options.state_dir / "model"
     key = hashlib.sha256(f"{data.name}|{data.calibration_source}".encode()).hexdigest()[:10]
-    return args.state_dir / "models" / f"demo-{key}"
+    return options.state_dir / "models" / f"demo-{key}"
 
 
 def demo_settings(base: Settings, status: StackStatus, run_id: str, model: ModelBundle) -> Settings:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import time
 from typing import Any
 
@@ -10,33 +9,47 @@ import orjson
 
 from decider.bundle import ModelBundle
 from decider.datasets.labeled import load_dataset
-from decider.evaluation.metrics import pair_metrics, raw_cosine_baseline, score_split, tfidf_baseline, write_plots
+from decider.evaluation.baselines import raw_cosine_baseline, tfidf_baseline
+from decider.evaluation.metrics import pair_metrics
+from decider.evaluation.plots import write_plots
+from decider.evaluation.scoring import score_split
+from stream.commands.exit_codes import EXIT_OK
+from stream.commands.options import DemoOptions, EvalOptions
 from stream.settings import Settings
 from stream.worker.runtime import load_model
 
 VALID_SPLITS = ("valid", "train")
 
 
-def run_pair_eval(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+def cmd_eval(options: EvalOptions, settings: Settings) -> int:
+    if options.stream:
+        print_stream_report(run_stream_eval(options, settings), options.json)
+    else:
+        print_report(run_pair_eval(options, settings), options.json)
+    return EXIT_OK
+
+
+def run_pair_eval(options: EvalOptions, settings: Settings) -> dict[str, Any]:
     """Scores the split's labeled pairs through the worker's encoder, reducer and decider."""
-    dataset = load_dataset(args.data)
-    model = load_model(settings, args.model)
+    dataset = load_dataset(options.data)
+    model_dir = settings.model.model_dir
+    model = load_model(settings, model_dir)
     started = time.perf_counter()
-    scores, labels = score_split(model, dataset, args.split)
+    scores, labels = score_split(model, dataset, options.split)
     seconds = time.perf_counter() - started
     metrics = pair_metrics(scores, labels, model.decider.threshold)
-    plots = write_plots(scores, labels, model.decider.threshold, args.model, f"{dataset.name}-{args.split}")
+    plots = write_plots(scores, labels, model.decider.threshold, model_dir, f"{dataset.name}-{options.split}")
     report: dict[str, Any] = {
         **metrics.as_dict(),
         "data": dataset.name,
-        "split": args.split,
+        "split": options.split,
         "model_version": model.version,
         "decider": model.decider.name,
         "ms_per_pair": round(1000 * seconds / max(len(labels), 1), 3),
         "plots": [str(path) for path in plots],
     }
-    if not args.no_baselines:
-        report["baselines"] = baselines(model, dataset, args.split)
+    if options.baselines:
+        report["baselines"] = baselines(model, dataset, options.split)
     return report
 
 
@@ -71,12 +84,14 @@ def print_report(report: dict[str, Any], as_json: bool) -> None:
         print(f"wrote {path}")
 
 
-def run_stream_eval(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+def run_stream_eval(options: EvalOptions, settings: Settings) -> dict[str, Any]:
     """Every listing of the set through the real pipeline (broker, Milvus, decider, events), shuffled."""
-    from stream.commands.demo import demo_on_stack, embedded_stack
+    from infra.stack.local import embedded_stack
+    from stream.commands.demo import demo_on_stack
 
-    with embedded_stack(args.state_dir) as status:
-        return stream_report(demo_on_stack(args, settings, status))
+    demo = DemoOptions(data=options.data, seed=options.seed, state_dir=options.state_dir, model=settings.model.model_dir)
+    with embedded_stack(options.state_dir) as status:
+        return stream_report(demo_on_stack(demo, settings, status, report=False))
 
 
 def stream_report(figures: dict[str, Any]) -> dict[str, Any]:

@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-EXIT_OK, EXIT_FAILED = 0, 1
+from decider.synthetic.generator import generate_catalog
+from stream.commands.exit_codes import EXIT_FAILED, EXIT_OK
+from stream.commands.options import GenerateOptions
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
-    from decider.synthetic.generator import generate_catalog
-
+def cmd_generate(options: GenerateOptions) -> int:
     try:
         catalog = generate_catalog(
-            args.products, duplicate_rate=args.duplicate_rate, near_miss_rate=args.near_miss_rate, seed=args.seed
+            options.products, duplicate_rate=options.duplicate_rate, near_miss_rate=options.near_miss_rate, seed=options.seed
         )
         catalog.write(
-            args.out,
-            n_negatives_per_positive=args.negatives_per_positive,
-            valid_fraction=args.valid_fraction,
-            overwrite=args.overwrite,
+            options.out,
+            n_negatives_per_positive=options.negatives_per_positive,
+            valid_fraction=options.valid_fraction,
+            overwrite=options.overwrite,
         )
     except FileExistsError:
-        print(f"dedup: error: {args.out} already holds a dataset; pass --overwrite to replace it", file=sys.stderr)
+        print(f"dedup: error: {options.out} already holds a dataset; pass --overwrite to replace it", file=sys.stderr)
         return EXIT_FAILED
     except (ValueError, OSError) as exc:  # DatasetError is a ValueError
         print(f"dedup: error: {exc}", file=sys.stderr)
@@ -30,6 +29,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
     duplicated = sum(len(p.listing_ids) > 1 for p in catalog.products.values())
     print(
         f"wrote {len(catalog.listings)} listings of {len(catalog.products)} products "
-        f"({duplicated} listed more than once, {len(catalog.near_misses)} near misses) to {args.out}"
+        f"({duplicated} listed more than once, {len(catalog.near_misses)} near misses) to {options.out}"
     )
     return EXIT_OK

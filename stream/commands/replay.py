@@ -2,28 +2,40 @@
 
 from __future__ import annotations
 
-import argparse
 import threading
 import uuid
 
 from tqdm import tqdm
 
+from stream.commands.exit_codes import EXIT_OK
+from stream.commands.options import ReplayOptions
+from stream.commands.shutdown import stop_on_signals
 from stream.replay import Replayer, ReplayError, ReplayResult, parse_offsets, parse_timestamp_ms, plan_ranges
 from stream.settings import Settings
 from stream.worker.runtime import open_runtime
 
 
-def run_replay(settings: Settings, args: argparse.Namespace, stop: threading.Event) -> ReplayResult:
+def cmd_replay(options: ReplayOptions, settings: Settings) -> int:
+    with stop_on_signals(settings.worker.shutdown_grace_s) as stop:
+        result = run_replay(options, settings, stop)
+    print(
+        f"replayed {sum(r.size for r in result.ranges)} messages over {len(result.ranges)} partitions: "
+        f"{result.processed} listings, {result.duplicates} duplicate-found events, {result.dead_lettered} dead letters"
+    )
+    return EXIT_OK
+
+
+def run_replay(options: ReplayOptions, settings: Settings, stop: threading.Event) -> ReplayResult:
     live_group = settings.kafka.group_id
-    if args.replay_group == live_group:
+    if options.group == live_group:
         raise ReplayError(f"--group must differ from the live group {live_group!r}: replay never moves its offsets")
-    from_ts = parse_timestamp_ms(args.from_timestamp) if args.from_timestamp else None
-    to_ts = parse_timestamp_ms(args.to_timestamp) if args.to_timestamp else None
-    from_offsets = parse_offsets(args.from_offsets) if args.from_offsets else None
+    from_ts = parse_timestamp_ms(options.from_timestamp) if options.from_timestamp else None
+    to_ts = parse_timestamp_ms(options.to_timestamp) if options.to_timestamp else None
+    from_offsets = parse_offsets(options.from_offsets) if options.from_offsets else None
     if from_ts is not None and to_ts is not None and to_ts <= from_ts:
         raise ReplayError("--to-timestamp must be after --from-timestamp")
     with open_runtime(settings) as runtime:
-        group = args.replay_group or f"{live_group}-replay-{uuid.uuid4().hex[:8]}"
+        group = options.group or f"{live_group}-replay-{uuid.uuid4().hex[:8]}"
         consumer = runtime.consumer(group)
         ranges = plan_ranges(
             consumer, settings.kafka.client_config(), settings.topics.listings, from_timestamp_ms=from_ts, from_offsets=from_offsets, to_timestamp_ms=to_ts
@@ -34,7 +46,7 @@ def run_replay(settings: Settings, args: argparse.Namespace, stop: threading.Eve
                 runtime.processor(),
                 topic=settings.topics.listings,
                 batcher=runtime.batcher(),
-                commit=args.replay_group is not None,
+                commit=options.group is not None,
                 stop=stop,
                 on_progress=progress.update,
             )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from confluent_kafka import Consumer, Message
 
 from stream.worker.batching import MicroBatcher
-from stream.worker.processor import BatchProcessor
+
+if TYPE_CHECKING:  # the processor pulls in the model (torch); replay's planning and errors must not
+    from stream.worker.processor import BatchProcessor
 
 
 class BatchConsumer:

@@ -1,9 +1,9 @@
 """One micro-batch of valid listings -> vectors -> Milvus -> candidates -> decider -> events.
 
 Order matters: the batch is upserted *before* it is searched, so two duplicates that arrive in
-the same batch find each other. A listing only ever matches *earlier* listings (by
-``created_at``, then listing_id), so a pair is reported once, by its later member, and a
-replay reports it the same way.
+the same batch find each other. A listing only ever matches listings stored before it (by the
+time each listing was first stored, kept across reprocessing, then listing_id), so a pair is
+reported once, by whichever member was processed second, and a replay reports it the same way.
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ from typing import Any
 import numpy as np
 
 from decider.bundle import ModelBundle
-from decider.features.pair import extract_codes
+from decider.features.codes import extract_codes
 from decider.pairs import CandidatePairs
 from encoders.listing import decider_fields, listing_text
 from infra.cache import CachedVectors, EmbeddingCache
-from infra.milvus.store import MAX_CODES, MAX_LABEL_LENGTH, ListingRecord, ListingStore, Neighbor
+from infra.milvus.records import ListingRecord, Neighbour
+from infra.milvus.schema import MAX_CODES_PER_LISTING, MAX_LABEL_LENGTH
+from infra.milvus.store import ListingStore
 from stream.events import (
     DeciderRef,
     DuplicateFound,
@@ -71,11 +73,13 @@ class Incoming:
     def codes(self) -> tuple[str, ...]:
         """Normalised identifiers from the model number and the title, for the identifier channel."""
         found = extract_codes(self.listing.model_number, self.listing.title)
-        return tuple(code.normalised for code in found)[:MAX_CODES]
+        return tuple(code.normalised for code in found)[:MAX_CODES_PER_LISTING]
 
 
 @dataclass
-class BatchReport:
+class PipelineReport:
+    """What the pipeline did with one batch: counts, the duplicate-found events, time per stage."""
+
     listings: int = 0
     encoded: int = 0
     cache_hits: int = 0
@@ -112,9 +116,9 @@ class DedupPipeline:
         # Evaluation hook: sees every candidate pair, so the ANN stage's recall can be measured.
         self.on_candidates = on_candidates
 
-    def process(self, batch: Sequence[Incoming]) -> BatchReport:
+    def process(self, batch: Sequence[Incoming]) -> PipelineReport:
         items = latest_per_listing(batch)
-        report = BatchReport(listings=len(items))
+        report = PipelineReport(listings=len(items))
         if not items:
             return report
         vectors = self._vectors(items, report)
@@ -140,7 +144,7 @@ class DedupPipeline:
             report.duplicates = self._decide(items, pairs)
         return report
 
-    def _vectors(self, items: Sequence[Incoming], report: BatchReport) -> np.ndarray:
+    def _vectors(self, items: Sequence[Incoming], report: PipelineReport) -> np.ndarray:
         """Reduced text vectors, from the content cache where possible."""
         hashes = [item.content_hash for item in items]
         with report.timed("cache"):
@@ -172,12 +176,12 @@ class DedupPipeline:
         now = self.clock_ms()
         return [stored.get(item.listing.listing_id, now) for item in items]
 
-    def _with_identifier_matches(self, items: Sequence[Incoming], neighbours: list[list[Neighbor]]) -> list[list[Neighbor]]:
+    def _with_identifier_matches(self, items: Sequence[Incoming], neighbours: list[list[Neighbour]]) -> list[list[Neighbour]]:
         """Adds stored listings that share a model number / GTIN, whatever their vector distance."""
         if self.identifier_candidates <= 0:
             return neighbours
         codes = [item.codes for item in items]
-        hits_by_code: dict[str, list[Neighbor]] = {}
+        hits_by_code: dict[str, list[Neighbour]] = {}
         for hit in self.store.find_by_codes([code for listing in codes for code in listing]):
             for code in hit.codes:
                 hits_by_code.setdefault(code, []).append(hit)
@@ -194,7 +198,7 @@ class DedupPipeline:
         self,
         items: Sequence[Incoming],
         vectors: np.ndarray,
-        neighbours: list[list[Neighbor]],
+        neighbours: list[list[Neighbour]],
         order_keys: Sequence[tuple[int, str]],
     ) -> CandidatePairs:
         query_rows: list[int] = []
@@ -288,7 +292,7 @@ def latest_per_listing(batch: Sequence[Incoming]) -> list[Incoming]:
     return list(latest.values())
 
 
-def _is_earlier(neighbour: Neighbor, own_key: tuple[int, str]) -> bool:
+def _is_earlier(neighbour: Neighbour, own_key: tuple[int, str]) -> bool:
     return (neighbour.first_seen_ms, neighbour.listing_id) < own_key
 
 

@@ -18,7 +18,9 @@ from stream.worker.pipeline import DedupPipeline, Incoming
 
 
 @dataclass(frozen=True)
-class BatchOutcome:
+class ProcessedBatch:
+    """A batch after steps 1-3: what came of its messages and the offsets to commit for it."""
+
     processed: int
     dead_lettered: int
     duplicates: int
@@ -45,7 +47,7 @@ class BatchProcessor:
         self.dlq_topic = dlq_topic
         self.max_title_chars = max_title_chars
 
-    def process(self, messages: Sequence[Message]) -> BatchOutcome:
+    def process(self, messages: Sequence[Message]) -> ProcessedBatch:
         incoming, dead_letters = self.parse(messages)
         report = self.pipeline.process(incoming)
         for letter in dead_letters:
@@ -54,7 +56,7 @@ class BatchProcessor:
             for event in report.duplicates:
                 self.producer.send(self.duplicates_topic, event.listing_id, encode_event(event))
             self.producer.flush()
-        return BatchOutcome(
+        return ProcessedBatch(
             processed=len(incoming),
             dead_lettered=len(dead_letters),
             duplicates=len(report.duplicates),

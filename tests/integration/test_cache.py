@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from infra.cache import CachedVectors, EmbeddingCache, decode_vectors, encode_vectors
-from infra.stack.local import free_port
+from infra.stack.services import free_port
 
 DIM = 128
 TTL_S = 120

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import pytest
 
-from decider.models.gradient_boosting import TrainedDecider
+from decider.models.gradient_boosting import GradientBoostingDecider
 from decider.synthetic.generator import generate_catalog
 from stream.commands.demo import demo_model, demo_model_dir, load_demo_data
+from stream.commands.options import DemoOptions
 from stream.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 def test_a_stale_cached_demo_model_is_refitted(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     root = tmp_path / "generated"
     generate_catalog(n_products=200, seed=9).write(root)
-    args = argparse.Namespace(data=root, model=None, state_dir=tmp_path / "state", seed=1, products=200)
+    args = DemoOptions(data=root, state_dir=tmp_path / "state", seed=1, products=200)
     settings = Settings(encoder={"device": "cpu"})
     data = load_demo_data(args)
     first = demo_model(args, settings, data)
@@ -40,6 +40,6 @@ def test_a_set_without_train_or_valid_pairs_gets_a_tree_decider(tmp_path: Path) 
     generate_catalog(n_products=60, seed=4).write(root)
     for split in ("train", "valid"):
         (root / "pairs" / f"{split}.csv").unlink()
-    args = argparse.Namespace(data=root, model=None, state_dir=tmp_path / "state", seed=2, products=60)
+    args = DemoOptions(data=root, state_dir=tmp_path / "state", seed=2, products=60)
     model = demo_model(args, Settings(encoder={"device": "cpu"}), load_demo_data(args))
-    assert isinstance(model.decider, TrainedDecider)
+    assert isinstance(model.decider, GradientBoostingDecider)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from infra.stack.local import StackStatus
 from stream.commands.cli import main
 from stream.commands.demo import demo_on_stack
 from stream.commands.evaluate import stream_report
+from stream.commands.options import DemoOptions
 from stream.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -48,10 +48,8 @@ def test_stream_eval_reports_candidate_recall(
         redis_url=pipeline_settings.redis.url.get_secret_value(),
         milvus_uri=pipeline_settings.milvus.uri,
     )
-    args = argparse.Namespace(
-        data=labeled_set, model=baseline_model.directory, seed=3, state_dir=tmp_path, show=0, quiet=True, products=0
-    )
-    report = stream_report(demo_on_stack(args, pipeline_settings, status))
+    options = DemoOptions(data=labeled_set, model=baseline_model.directory, seed=3, state_dir=tmp_path)
+    report = stream_report(demo_on_stack(options, pipeline_settings, status, report=False))
     assert PAIR_KEYS | {"candidate_recall"} <= set(report)
     assert report["recall"] <= report["candidate_recall"] <= 1, "a pair cannot be found without being a candidate"
     assert report["candidate_recall"] > 0.5 and report["listings"] > 60

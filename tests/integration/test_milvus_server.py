@@ -12,14 +12,20 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
 from pymilvus import MilvusClient
 
-from infra.milvus.store import TEXT_FIELD, ListingRecord, ListingStore, Neighbor
-from infra.stack.local import log_tail, stop_process
+if TYPE_CHECKING:
+    from decider.bundle import ModelBundle
+    from stream.settings import Settings
+
+from infra.milvus.records import ListingRecord, Neighbour
+from infra.milvus.schema import TEXT_FIELD
+from infra.milvus.store import ListingStore
+from infra.stack.processes import log_tail, stop_process
 
 pytestmark = [pytest.mark.milvus_server, pytest.mark.slow]
 
@@ -101,7 +107,7 @@ def wait_for_index(uri: str, collection: str, rows: int) -> dict[str, object]:
         client.close()
 
 
-def recall_at_10(found: list[list[Neighbor]], queries: np.ndarray, stored: np.ndarray) -> float:
+def recall_at_10(found: list[list[Neighbour]], queries: np.ndarray, stored: np.ndarray) -> float:
     """Share of the exact 10 nearest neighbours (numpy brute force) that the search returned."""
     exact = np.argsort(-(queries @ stored.T), axis=1)[:, :10]
     hits = 0

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from infra.milvus.errors import StoreError, StoreUnavailable, StoreVersionMismatch
-from infra.milvus.store import ListingRecord, ListingStore
-from infra.stack.local import free_port
+from infra.milvus.records import ListingRecord
+from infra.milvus.store import ListingStore
+from infra.stack.services import free_port
 
 pytestmark = pytest.mark.integration
 

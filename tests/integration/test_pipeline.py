@@ -10,14 +10,14 @@ import orjson
 import pytest
 
 from decider.bundle import ModelBundle
-from decider.datasets.labeled import pairwise_scores
+from decider.evaluation.metrics import pairwise_scores
 from decider.synthetic.generator import generate_catalog
 from encoders.product_groups import pairs_within_groups
 from infra.milvus.errors import StoreUnavailable
 from stream.events import SourcePosition, duplicate_event_id, parse_listing
 from stream.settings import Settings
 from stream.worker.pipeline import Incoming
-from stream.worker.processor import BatchOutcome, BatchProcessor
+from stream.worker.processor import BatchProcessor, ProcessedBatch
 from stream.worker.runtime import open_runtime
 from tests.streaming import committed_and_ends, duplicate_events, found_pairs, publish, read
 
@@ -74,6 +74,8 @@ def test_duplicates_inside_one_batch_find_each_other_and_nothing_matches_itself(
     unrelated = listing("other", "Bosch Serie 4 freestanding dishwasher SMS4HTI45E white", 3)
     republished = listing("other", "Bosch Serie 4 freestanding dishwasher SMS4HTI45E white", 4)
     publish(pipeline_settings, [second, unrelated, first, republished])
+    # The batch closes as soon as all four are in; a timer that outlasts a slow fetch keeps them together.
+    pipeline_settings.worker = pipeline_settings.worker.model_copy(update={"batch_timeout_s": 10.0})
 
     metrics, stored = run_worker(pipeline_settings, baseline_model, max_events=4)
 
@@ -163,7 +165,7 @@ def test_a_crash_before_commit_only_causes_harmless_reprocessing(
 class FlakyStore(BatchProcessor):
     failures_left = 2
 
-    def process(self, messages) -> BatchOutcome:  # type: ignore[no-untyped-def]
+    def process(self, messages) -> ProcessedBatch:  # type: ignore[no-untyped-def]
         if self.failures_left:
             self.failures_left -= 1
             raise StoreUnavailable("milvus: connection refused (simulated)")

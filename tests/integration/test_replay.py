@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import threading
 from collections import Counter
 
@@ -10,6 +9,7 @@ import pytest
 
 from decider.bundle import ModelBundle
 from decider.synthetic.generator import generate_catalog
+from stream.commands.options import ReplayOptions
 from stream.commands.replay import run_replay
 from stream.replay import ReplayError, plan_ranges
 from stream.settings import Settings
@@ -17,11 +17,6 @@ from stream.worker.runtime import open_runtime
 from tests.streaming import committed_and_ends, duplicate_events, now_iso, publish
 
 pytestmark = pytest.mark.integration
-
-
-def replay_args(**given: object) -> argparse.Namespace:
-    defaults = {"from_timestamp": None, "from_offsets": None, "to_timestamp": None, "replay_group": None}
-    return argparse.Namespace(**{**defaults, **given})
 
 
 @pytest.fixture
@@ -42,7 +37,7 @@ def test_replay_from_a_timestamp_re_emits_the_same_event_ids_and_leaves_the_live
     total, original = processed_catalog
     live_before = committed_and_ends(pipeline_settings)
 
-    result = run_replay(pipeline_settings, replay_args(from_timestamp=now_iso(-3600)), threading.Event())
+    result = run_replay(ReplayOptions(from_timestamp=now_iso(-3600)), pipeline_settings, threading.Event())
 
     assert result.processed == total and sum(r.size for r in result.ranges) == total
     everything = duplicate_events(pipeline_settings)
@@ -59,14 +54,14 @@ def test_replay_range_is_bounded_by_to_timestamp_and_offsets(
 ) -> None:
     total, original = processed_catalog
     nothing = run_replay(
-        pipeline_settings, replay_args(from_timestamp=now_iso(-7200), to_timestamp=now_iso(-3600)), threading.Event()
+        ReplayOptions(from_timestamp=now_iso(-7200), to_timestamp=now_iso(-3600)), pipeline_settings, threading.Event()
     )
     assert nothing.processed == 0 and nothing.ranges == ()
 
     _committed, ends = committed_and_ends(pipeline_settings)
     partition = max(ends, key=ends.get)
     tail = run_replay(
-        pipeline_settings, replay_args(from_offsets=f"{partition}:{ends[partition] - 2}", replay_group="backfill-1"), threading.Event()
+        ReplayOptions(from_offsets=f"{partition}:{ends[partition] - 2}", group="backfill-1"), pipeline_settings, threading.Event()
     )
     assert tail.processed == 2
     committed, _ = committed_and_ends(pipeline_settings, group_id="backfill-1")
@@ -78,7 +73,7 @@ def test_replay_refuses_the_live_group_and_unknown_partitions(
     pipeline_settings: Settings, processed_catalog: tuple[int, list[dict]]
 ) -> None:
     with pytest.raises(ReplayError, match="must differ from the live group"):
-        run_replay(pipeline_settings, replay_args(from_offsets="0:0", replay_group=pipeline_settings.kafka.group_id), threading.Event())
+        run_replay(ReplayOptions(from_offsets="0:0", group=pipeline_settings.kafka.group_id), pipeline_settings, threading.Event())
     with open_runtime(pipeline_settings) as runtime:
         consumer = runtime.consumer("probe")
         try:

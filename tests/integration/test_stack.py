@@ -11,19 +11,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from infra.stack.local import (
-    KAFKA,
-    MILVUS,
-    REDIS,
-    LocalStack,
-    StackError,
-    free_port,
-    port_in_use,
-    redis_url_for,
-    start_redis,
-    stop_process,
-    wait_for_redis,
-)
+from infra.stack.errors import StackError
+from infra.stack.local import KAFKA, MILVUS, REDIS, LocalStack, embedded_stack
+from infra.stack.processes import stop_process
+from infra.stack.services import free_port, port_in_use, redis_url_for, start_redis, wait_for_redis
 from tests import services
 
 pytestmark = pytest.mark.integration
@@ -176,8 +167,6 @@ def test_status_of_a_stack_never_started(tmp_path: Path) -> None:
 
 
 def test_a_command_stops_the_stack_it_started_even_when_the_state_folder_exists(tmp_path: Path) -> None:
-    from stream.commands.demo import embedded_stack
-
     ports = {"kafka_port": free_port(), "redis_port": free_port()}
     (tmp_path / "milvus.db").mkdir(parents=True)  # left by an earlier run: Milvus Lite reads as "running"
     with embedded_stack(tmp_path, **ports) as status:

@@ -10,7 +10,7 @@ import pytest
 
 from decider.bundle import ModelBundle
 from decider.known_products import KNOWN_PRODUCTS_FILE
-from decider.models.gradient_boosting import TrainedDecider
+from decider.models.gradient_boosting import GradientBoostingDecider
 from encoders.text import TextEncoder
 from stream.commands.cli import main
 
@@ -26,7 +26,9 @@ def last_json(capsys: pytest.CaptureFixture[str]) -> dict:
     return orjson.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
 
-def test_train_then_eval_and_load(labeled_set: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_train_then_eval_and_load(
+    labeled_set: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], packaged_encoder: TextEncoder
+) -> None:
     out = tmp_path / "model"
     code = main([
         "train", "--data", str(labeled_set), "--out", str(out), "--finetune", "--epochs", "1", "--max-minutes", "0.05",
@@ -40,8 +42,8 @@ def test_train_then_eval_and_load(labeled_set: Path, tmp_path: Path, capsys: pyt
     assert report["decider"]["chosen"] in report["decider"]["valid_f1_out_of_fold"]
 
     model = ModelBundle.load(out, device="cpu")
-    assert isinstance(model.decider, TrainedDecider) and model.decider.known is not None
-    assert model.encoder.version != TextEncoder(device="cpu").version
+    assert isinstance(model.decider, GradientBoostingDecider) and model.decider.known is not None
+    assert model.encoder.version != packaged_encoder.version
     assert model.version == report["model_version"]
 
     code = main(["eval", "--data", str(labeled_set), "--split", "test", "--model", str(out), "--json", "--no-baselines"])
@@ -55,7 +57,7 @@ def test_train_without_known_products(labeled_set: Path, tmp_path: Path, capsys:
     assert main(["train", "--data", str(labeled_set), "--out", str(out), "--no-known-products", "--json"]) == 0
     last_json(capsys)
     model = ModelBundle.load(out, device="cpu")
-    assert isinstance(model.decider, TrainedDecider) and model.decider.known is None
+    assert isinstance(model.decider, GradientBoostingDecider) and model.decider.known is None
     assert not (out / KNOWN_PRODUCTS_FILE).exists()
     assert not any(name.startswith("known_product") for name in model.decider.features)
 

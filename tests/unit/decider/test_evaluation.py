@@ -3,8 +3,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from decider.evaluation.metrics import pair_metrics, precision_recall_curve, recall_at_k, write_plots
-from stream.commands.evaluate import stream_report
+from decider.evaluation.metrics import pair_metrics, pairwise_scores, precision_recall_curve, recall_at_k
+from decider.evaluation.plots import write_plots
 
 
 def test_pair_metrics_count_both_classes() -> None:
@@ -36,18 +36,6 @@ def test_plots_are_written_as_png(tmp_path: Path) -> None:
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)
 
 
-def test_stream_report_counts_every_unordered_pair_as_a_decision() -> None:
-    figures = {
-        "listings": 5, "true_positives": 2, "false_positives": 1, "false_negatives": 1,
-        "precision": 2 / 3, "recall": 2 / 3, "f1": 2 / 3, "threshold": 0.4, "pairs_found": 3,
-        "true_pairs": 3, "candidate_recall": 1.0, "data": "x", "model_version": "m", "worker_events_per_s": 1.0,
-    }
-    report = stream_report(figures)
-    # 10 pairs in all: tn = 10 - 2 - 1 - 1 = 6; distinct-class F1 = 12 / 14.
-    assert report["macro_f1"] == pytest.approx(round((2 / 3 + 12 / 14) / 2, 4))
-    assert {"precision", "recall", "f1", "macro_f1", "threshold", "pairs", "positives", "candidate_recall"} <= set(report)
-
-
 def test_recall_at_k_counts_partners_among_the_nearest_other_rows() -> None:
     # Rows on a line of angles: 0's nearest others are 1 then 2; row 3 is a distractor near 2.
     angles = np.array([0.0, 0.1, 0.3, 0.35])
@@ -56,3 +44,49 @@ def test_recall_at_k_counts_partners_among_the_nearest_other_rows() -> None:
     recall = recall_at_k(vectors, partners, [1, 2, 3])
     # k=1: 0 finds 1 (of 1, 2); 2 finds 3, not 0.  k=2: 0 finds both; 2 finds 3, 1.  k=3: all.
     assert recall == {1: round(1 / 3, 4), 2: round(2 / 3, 4), 3: 1.0}
+
+
+# --- found duplicate pairs against the true ones ---------------------------------------------------
+
+
+def pair(left: str, right: str) -> frozenset[str]:
+    return frozenset((left, right))
+
+
+def test_pairwise_scores_on_a_hand_made_example() -> None:
+    truth = {pair("a", "b"), pair("c", "d"), pair("e", "f"), pair("g", "h")}
+    found = [pair("b", "a"), pair("c", "d"), pair("a", "c"), pair("a", "b")]  # a repeat counts once
+
+    scores = pairwise_scores(found, truth)
+
+    assert scores == {
+        "precision": pytest.approx(2 / 3),
+        "recall": pytest.approx(2 / 4),
+        "f1": pytest.approx(2 * (2 / 3) * 0.5 / (2 / 3 + 0.5)),
+        "true_positives": 2,
+        "false_positives": 1,
+        "false_negatives": 2,
+    }
+
+
+@pytest.mark.parametrize(
+    ("found", "truth", "expected"),
+    [
+        ([], {pair("a", "b")}, (0.0, 0.0, 0.0, 0, 0, 1)),
+        ([pair("a", "b")], set(), (0.0, 0.0, 0.0, 0, 1, 0)),
+        ([], set(), (0.0, 0.0, 0.0, 0, 0, 0)),
+        ([pair("a", "b")], {pair("b", "a")}, (1.0, 1.0, 1.0, 1, 0, 0)),
+    ],
+)
+def test_pairwise_scores_edge_cases(
+    found: list[frozenset[str]], truth: set[frozenset[str]], expected: tuple[float, float, float, int, int, int]
+) -> None:
+    scores = pairwise_scores(iter(found), truth)
+
+    keys = ("precision", "recall", "f1", "true_positives", "false_positives", "false_negatives")
+    assert tuple(scores[key] for key in keys) == expected
+
+
+def test_pairwise_scores_rejects_something_that_is_not_a_pair() -> None:
+    with pytest.raises(ValueError, match="two distinct listing ids"):
+        pairwise_scores([frozenset({"a"})], set())

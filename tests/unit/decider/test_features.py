@@ -11,21 +11,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from decider.features.codes import extract_codes, within_one_edit
+from decider.features.explain import EXPLANATION_GROUPS, describe
 from decider.features.pair import (
-    EXPLANATION_GROUPS,
     FEATURE_VERSION,
     NAN_WHEN_LISTING_MISSING,
-    UNIT_FAMILIES,
     VECTOR_FEATURES,
-    describe,
-    extract_codes,
-    extract_quantities,
     feature_names,
     pair_features,
-    within_one_edit,
 )
+from decider.features.quantities import UNIT_FAMILIES, extract_quantities
 from decider.pairs import CandidatePairs
-from decider.synthetic.generator import SyntheticCatalog, generate_catalog
+from decider.synthetic.catalog import SyntheticCatalog
+from decider.synthetic.generator import generate_catalog
 
 NAMES = feature_names()
 COLUMN = {name: index for index, name in enumerate(NAMES)}

@@ -1,4 +1,5 @@
-"""decider.models.gradient_boosting: fit on generated pairs, calibration, thresholds, explanations, persistence."""
+"""decider.models.gradient_boosting and decider.training.fit_trees: fit on generated pairs, calibration, thresholds,
+explanations, persistence."""
 
 from __future__ import annotations
 
@@ -11,22 +12,20 @@ from typing import Any
 import numpy as np
 import pytest
 
+from decider.calibration import lowest_threshold_for_precision
+from decider.datasets.candidate_pairs import labeled_pairs
 from decider.datasets.labeled import LabeledPair
 from decider.errors import DeciderError
 from decider.features.pair import FEATURE_VERSION, VECTOR_FEATURES
 from decider.known_products import KNOWN_PRODUCT_FEATURES, KNOWN_PRODUCTS_FILE, KnownProducts
 from decider.models.base import Decider
-from decider.models.gradient_boosting import (
-    CALIBRATION_METHODS,
-    MANIFEST_FILE,
-    MODEL_FILE,
-    TrainedDecider,
-    lowest_threshold_for_precision,
-)
+from decider.models.gradient_boosting import GradientBoostingDecider
+from decider.models.gradient_boosting_files import MANIFEST_FILE, MODEL_FILE
 from decider.models.threshold import ThresholdDecider
-from decider.pairs import CandidatePairs, labeled_pairs
+from decider.pairs import CandidatePairs
 from decider.synthetic.generator import generate_catalog
-from decider.training.job import clusters_from_positives
+from decider.training.fit_trees import CALIBRATION_METHODS, fit_decider, fit_decider_cross_validated
+from decider.training.products import clusters_from_positives
 from encoders.listing import listing_text
 from encoders.reducer import PcaReducer
 from encoders.text import TextEncoder
@@ -70,8 +69,8 @@ def splits() -> Splits:
 
 
 @pytest.fixture(scope="module")
-def decider(splits: Splits) -> TrainedDecider:
-    return TrainedDecider.fit(splits.train.pairs, splits.train.labels, splits.valid.pairs, splits.valid.labels)
+def decider(splits: Splits) -> GradientBoostingDecider:
+    return fit_decider(splits.train.pairs, splits.train.labels, splits.valid.pairs, splits.valid.labels)
 
 
 def f1_at_threshold(decider: Decider, split: Split) -> float:
@@ -85,7 +84,7 @@ def precision_at(probabilities: np.ndarray, labels: np.ndarray, threshold: float
     return float(labels[predicted].mean()) if predicted.any() else 1.0
 
 
-def test_trained_decider_beats_the_baseline_on_held_out_pairs(decider: TrainedDecider, splits: Splits) -> None:
+def test_trained_decider_beats_the_baseline_on_held_out_pairs(decider: GradientBoostingDecider, splits: Splits) -> None:
     baseline = ThresholdDecider.fit(splits.valid.pairs.text_similarity, splits.valid.labels)
     trained_f1, baseline_f1 = f1_at_threshold(decider, splits.test), f1_at_threshold(baseline, splits.test)
     assert isinstance(decider, Decider)
@@ -93,7 +92,7 @@ def test_trained_decider_beats_the_baseline_on_held_out_pairs(decider: TrainedDe
     assert trained_f1 > baseline_f1 + 0.15, (trained_f1, baseline_f1)
 
 
-def test_probabilities_are_calibrated_on_held_out_pairs(decider: TrainedDecider, splits: Splits) -> None:
+def test_probabilities_are_calibrated_on_held_out_pairs(decider: GradientBoostingDecider, splits: Splits) -> None:
     probabilities = decider.score(splits.test.pairs)
     labels = splits.test.labels
     assert probabilities.shape == labels.shape and np.all((probabilities >= 0) & (probabilities <= 1))
@@ -110,7 +109,7 @@ def test_probabilities_are_calibrated_on_held_out_pairs(decider: TrainedDecider,
 
 def test_target_precision_is_reached_with_the_lowest_threshold(splits: Splits) -> None:
     target = 0.97
-    strict = TrainedDecider.fit(
+    strict = fit_decider(
         splits.train.pairs, splits.train.labels, splits.valid.pairs, splits.valid.labels, target_precision=target
     )
     probabilities = strict.score(splits.valid.pairs)
@@ -134,24 +133,24 @@ def test_lowest_threshold_for_precision_and_unreachable_targets() -> None:
 def test_fit_rejects_bad_input(splits: Splits) -> None:
     train, valid = splits.train, splits.valid
     with pytest.raises(DeciderError, match="target_precision"):
-        TrainedDecider.fit(train.pairs, train.labels, valid.pairs, valid.labels, target_precision=1.5)
+        fit_decider(train.pairs, train.labels, valid.pairs, valid.labels, target_precision=1.5)
     with pytest.raises(DeciderError, match="valid: need at least 2 duplicate"):
-        TrainedDecider.fit(train.pairs, train.labels, valid.pairs, np.zeros_like(valid.labels))
+        fit_decider(train.pairs, train.labels, valid.pairs, np.zeros_like(valid.labels))
     with pytest.raises(DeciderError, match="train: .* labels of shape"):
-        TrainedDecider.fit(train.pairs, train.labels[:-1], valid.pairs, valid.labels)
+        fit_decider(train.pairs, train.labels[:-1], valid.pairs, valid.labels)
     with pytest.raises(DeciderError, match="unknown feature"):
-        TrainedDecider.fit(train.pairs, train.labels, valid.pairs, valid.labels, features=["colour"])
+        fit_decider(train.pairs, train.labels, valid.pairs, valid.labels, features=["colour"])
 
 
 def test_feature_subset_leaves_out_features_nan_everywhere(splits: Splits) -> None:
-    vectors_only = TrainedDecider.fit(
+    vectors_only = fit_decider(
         splits.train.pairs, splits.train.labels, splits.valid.pairs, splits.valid.labels, features=VECTOR_FEATURES
     )
     assert vectors_only.features == tuple(name for name in VECTOR_FEATURES if name != "image_cosine")
     assert vectors_only.explain(splits.test.pairs)[0].count("text") >= 1
 
 
-def test_explain_names_the_evidence(decider: TrainedDecider, splits: Splits) -> None:
+def test_explain_names_the_evidence(decider: GradientBoostingDecider, splits: Splits) -> None:
     reasons = decider.explain(splits.test.pairs)
     probabilities = decider.score(splits.test.pairs)
     assert len(reasons) == len(splits.test.pairs) and all(reasons)
@@ -163,9 +162,9 @@ def test_explain_names_the_evidence(decider: TrainedDecider, splits: Splits) -> 
     assert named / len(reasons) > 0.5
 
 
-def test_save_load_round_trip(decider: TrainedDecider, splits: Splits, tmp_path: Path) -> None:
+def test_save_load_round_trip(decider: GradientBoostingDecider, splits: Splits, tmp_path: Path) -> None:
     decider.save(tmp_path)
-    loaded = TrainedDecider.load(tmp_path)
+    loaded = GradientBoostingDecider.load(tmp_path)
     assert (loaded.version, loaded.threshold, loaded.features) == (decider.version, decider.threshold, decider.features)
     np.testing.assert_array_equal(loaded.score(splits.test.pairs), decider.score(splits.test.pairs))
     assert loaded.explain(splits.test.pairs) == decider.explain(splits.test.pairs)
@@ -184,7 +183,7 @@ def known(splits: Splits) -> KnownProducts:
 
 
 def test_cross_validated_fit_thresholds_on_scores_no_tree_saw(splits: Splits, known: KnownProducts) -> None:
-    decider = TrainedDecider.fit_cross_validated(
+    decider = fit_decider_cross_validated(
         splits.train.pairs, splits.train.labels, splits.valid.pairs, splits.valid.labels, known=known
     )
     fitted_on = decider.metadata["fitted_on"]
@@ -200,26 +199,26 @@ def test_cross_validated_fit_thresholds_on_scores_no_tree_saw(splits: Splits, kn
 
 def test_cross_validated_fit_on_valid_alone(splits: Splits) -> None:
     """What `dedup train --finetune` does: the fine-tuned encoder has memorised the train pairs."""
-    decider = TrainedDecider.fit_cross_validated(None, None, splits.valid.pairs, splits.valid.labels, seed=4)
+    decider = fit_decider_cross_validated(None, None, splits.valid.pairs, splits.valid.labels, seed=4)
     assert decider.metadata["fitted_on"]["train_pairs"] == 0
     assert f1_at_threshold(decider, splits.test) > 0.8
     with pytest.raises(DeciderError, match="valid: need at least 2 duplicate"):
-        TrainedDecider.fit_cross_validated(None, None, splits.valid.pairs, np.zeros_like(splits.valid.labels))
+        fit_decider_cross_validated(None, None, splits.valid.pairs, np.zeros_like(splits.valid.labels))
 
 
 def test_known_products_travel_with_the_decider(splits: Splits, known: KnownProducts, tmp_path: Path) -> None:
-    decider = TrainedDecider.fit_cross_validated(
+    decider = fit_decider_cross_validated(
         splits.train.pairs, splits.train.labels, splits.valid.pairs, splits.valid.labels, known=known
     )
     decider.save(tmp_path)
-    loaded = TrainedDecider.load(tmp_path)
+    loaded = GradientBoostingDecider.load(tmp_path)
     assert loaded.known is not None and loaded.known.version == known.version and loaded.version == decider.version
     np.testing.assert_array_equal(loaded.score(splits.test.pairs), decider.score(splits.test.pairs))
     manifest = json.loads((tmp_path / MANIFEST_FILE).read_text())
     assert manifest["known_products"]["listings"] == len(known)
     (tmp_path / KNOWN_PRODUCTS_FILE).unlink()
     with pytest.raises(DeciderError, match="missing"):
-        TrainedDecider.load(tmp_path)
+        GradientBoostingDecider.load(tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -235,12 +234,12 @@ def test_known_products_travel_with_the_decider(splits: Splits, known: KnownProd
     ],
 )
 def test_load_refuses_tampered_or_incompatible_folders(
-    decider: TrainedDecider, tmp_path: Path, tamper: Any, message: str
+    decider: GradientBoostingDecider, tmp_path: Path, tamper: Any, message: str
 ) -> None:
     decider.save(tmp_path)
     tamper(tmp_path)
     with pytest.raises(DeciderError, match=message):
-        TrainedDecider.load(tmp_path)
+        GradientBoostingDecider.load(tmp_path)
 
 
 def _edit_manifest(folder: Path, **changes: Any) -> None:
@@ -255,7 +254,7 @@ def _flip_a_byte(path: Path) -> None:
 
 
 def test_empty_batches_and_missing_candidate_listings(
-    decider: TrainedDecider, splits: Splits, caplog: pytest.LogCaptureFixture
+    decider: GradientBoostingDecider, splits: Splits, caplog: pytest.LogCaptureFixture
 ) -> None:
     pairs = splits.test.pairs
     empty = CandidatePairs.from_vectors([], [], pairs.query_text[:0], pairs.candidate_text[:0])

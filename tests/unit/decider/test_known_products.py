@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from decider.errors import DeciderError
-from decider.features.pair import EXPLANATION_GROUPS, describe
+from decider.features.explain import EXPLANATION_GROUPS, describe
 from decider.known_products import KNOWN_PRODUCT_FEATURES, KNOWN_PRODUCTS_FILE, KnownProducts
 from decider.pairs import CandidatePairs
 

@@ -20,17 +20,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from decider.datasets.labeled import load_dataset
-from decider.synthetic.generator import (
-    CATALOGUE,
-    CATALOGUE_SIZE,
-    CATEGORY_WEIGHTS,
-    PERTURBATIONS,
-    SyntheticCatalog,
-    generate_catalog,
-    screen,
-    spellings,
-    storage,
-)
+from decider.synthetic.catalog import SyntheticCatalog
+from decider.synthetic.categories import CATEGORY_WEIGHTS
+from decider.synthetic.generator import generate_catalog
+from decider.synthetic.product_lines import CATALOGUE, CATALOGUE_SIZE
+from decider.synthetic.spellings import spellings
+from decider.synthetic.titles import PERTURBATIONS
+from decider.synthetic.vocabulary import screen, storage
 from tests.paths import REPO_ROOT
 
 LISTING_FIELDS = {

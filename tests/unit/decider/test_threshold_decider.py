@@ -4,9 +4,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from decider.calibration import best_f1_threshold, fit_platt
 from decider.errors import DeciderError
 from decider.models.base import Decider
-from decider.models.threshold import ThresholdDecider, best_f1_threshold, fit_platt
+from decider.models.threshold import ThresholdDecider
 from decider.pairs import CandidatePairs
 
 

@@ -1,7 +1,8 @@
 import numpy as np
 
 from decider.datasets.labeled import Dataset, LabeledPair
-from decider.training.job import clusters_from_positives, known_products, mine_hard_negatives
+from decider.training.mining import mine_hard_negatives
+from decider.training.products import clusters_from_positives, known_products
 
 
 def test_products_implied_by_positive_pairs_are_transitive() -> None:

@@ -15,14 +15,10 @@ from transformers import AutoTokenizer, BertConfig, BertModel
 from decider.synthetic.generator import generate_catalog
 from encoders.listing import listing_text
 from encoders.text import TextEncoder, default_text_model_path
-from encoders.training.finetune import (
-    FINETUNE_FILE,
-    FinetuneConfig,
-    FinetuneReport,
-    contrastive_loss,
-    finetune_text_encoder,
-    prepare_pairs,
-)
+from encoders.training.config import FinetuneConfig, FinetuneReport
+from encoders.training.finetune import FINETUNE_FILE, finetune_text_encoder
+from encoders.training.objective import contrastive_loss
+from encoders.training.pairs import prepare_pairs
 
 TRAIN_PAIRS = 40
 # A large learning rate and no warm-up, so five steps move the weights measurably.
@@ -60,8 +56,8 @@ def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def base_encoder() -> TextEncoder:
-    return TextEncoder(device="cpu")
+def base_encoder(packaged_encoder: TextEncoder) -> TextEncoder:
+    return packaged_encoder
 
 
 @pytest.fixture(scope="module")

@@ -30,8 +30,8 @@ TITLES = [
 
 
 @pytest.fixture(scope="module")
-def encoder() -> TextEncoder:
-    return TextEncoder(device="cpu")
+def encoder(packaged_encoder: TextEncoder) -> TextEncoder:
+    return packaged_encoder
 
 
 @pytest.fixture(scope="module")

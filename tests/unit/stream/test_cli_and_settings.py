@@ -1,7 +1,16 @@
+import subprocess
+import sys
+
 import pytest
 
-from stream.commands.cli import main
+from decider.training.config import TrainConfig
+from stream.commands.cli import build_parser, main
+from stream.commands.flags import parsed
+from stream.commands.options import GenerateOptions, settings_from
 from stream.settings import KafkaSettings, Settings, SettingsError, WorkerSettings, build
+from tests.paths import REPO_ROOT
+
+HEAVY_MODULES = ("torch", "transformers", "sklearn", "pymilvus", "timm", "scipy", "matplotlib")
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -80,3 +89,50 @@ def test_cross_field_settings_are_validated() -> None:
     with pytest.raises(SettingsError) as caught:
         build(WorkerSettings, {"retry_backoff_s": 10, "retry_max_backoff_s": 1})
     assert "retry_max_backoff_s must be >= retry_backoff_s" in str(caught.value)
+
+
+def test_the_parser_starts_without_the_heavy_libraries() -> None:
+    """`dedup --help` and a bad flag answer at once: only the command that runs imports what it needs."""
+    script = (
+        "import sys, tempfile; from stream.commands.cli import main; "
+        "main(['stack', 'status', '--state-dir', tempfile.mkdtemp()]); "
+        f"print(sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO_ROOT, check=True)
+    assert loaded.stdout.strip().splitlines()[-1] == "[]", loaded.stdout
+    usage = subprocess.run([sys.executable, "-m", "stream.commands.cli", "--help"], capture_output=True, text=True, cwd=REPO_ROOT)
+    assert usage.returncode == 0 and usage.stdout.startswith("usage: dedup")
+
+
+def test_train_flags_come_from_train_config() -> None:
+    parser = build_parser()
+    assert parsed(TrainConfig, parser.parse_args(["train", "--data", "d", "--out", "o"])) == TrainConfig()
+    args = parser.parse_args(["train", "--data", "d", "--out", "o", "--no-known-products", "--finetune", "--epochs", "2"])
+    assert parsed(TrainConfig, args) == TrainConfig(known_products=False, finetune=True, epochs=2)
+
+
+def test_option_defaults_come_from_the_option_models() -> None:
+    args = build_parser().parse_args(["generate", "--out", "x"])
+    assert parsed(GenerateOptions, args) == GenerateOptions(out="x")
+
+
+def test_service_flags_land_in_their_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEDUP_TOPIC_LISTINGS", "from-env")
+    args = build_parser().parse_args(["run", "--group", "g", "--batch-size", "5", "--model", "m", "--metrics-port", "9100"])
+    settings = settings_from(args)
+    assert settings.kafka.group_id == "g" and settings.worker.batch_max_size == 5 and settings.worker.metrics_port == 9100
+    assert str(settings.model.model_dir) == "m" and settings.topics.listings == "from-env"
+
+
+def test_service_flags_name_their_environment_variable(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "consumer group [DEDUP_KAFKA_GROUP_ID]" in help_text
+    assert "[DEDUP_WORKER_BATCH_MAX_SIZE]" in help_text and "[DEDUP_MODEL_DIR]" in help_text
+
+
+def test_a_flag_above_a_settings_bound_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = run_cli(capsys, "run", "--batch-size", "20000")
+    assert code == 1
+    assert err.startswith("dedup: error: invalid setting DEDUP_WORKER_BATCH_MAX_SIZE=20000") and err.count("\n") == 1

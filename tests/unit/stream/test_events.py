@@ -109,4 +109,5 @@ def test_parse_never_raises_anything_but_invalid_event(payload: dict) -> None:
         listing = parse_listing(json.dumps(payload).encode())
     except InvalidEvent:
         return
-    assert isinstance(listing.listing_id, str) and listing.title.strip()
+    assert (listing.listing_id, listing.title) == (payload["listing_id"], payload["title"])
+    assert listing.title.strip() and len(listing.listing_id.encode()) <= 256

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from decider.datasets.labeled import load_dataset
-from decider.synthetic.generator import CATALOGUE_SIZE, generate_catalog
+from decider.synthetic.generator import generate_catalog
+from decider.synthetic.product_lines import CATALOGUE_SIZE
 from tests.paths import REPO_ROOT
 
 
