@@ -237,7 +237,10 @@ class ListingStore:
                 )
             Path(self.uri).expanduser().parent.mkdir(parents=True, exist_ok=True)
         with self._milvus_errors("connect"):
-            return MilvusClient(uri=self.uri, token=token or "", timeout=self._timeout)
+            # Dedicated: pymilvus otherwise shares one channel per address across clients and keeps it after
+            # they close; Milvus Lite stops a file's server with its last client and may reuse the port, so a
+            # later store could be handed the dead channel (seen in CI as GOAWAY "too_many_pings").
+            return MilvusClient(uri=self.uri, token=token or "", timeout=self._timeout, dedicated=True)
 
     def _require_buildable_index(self) -> None:
         if self.index_type not in self._profiles:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
+import sys
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -12,12 +13,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 
 from decider.bundle import ModelBundle
 from decider.datasets.labeled import LabeledPair, load_dataset
 from decider.errors import DeciderError, ModelError
 from decider.evaluation.metrics import pairwise_scores
+from decider.evaluation.review import (
+    ERROR_VERDICTS,
+    REPORTED_DUPLICATE,
+    review_pairs,
+    worst,
+    write_review,
+)
+from decider.pairs import CandidatePairs
 from decider.synthetic.generator import generate_catalog
 from decider.training.quick_models import fit_baseline_bundle, fit_trained_bundle
 from encoders.errors import ReducerError
@@ -57,20 +67,22 @@ def cmd_demo(options: DemoOptions, settings: Settings) -> int:
 
 
 def demo_on_stack(
-    options: DemoOptions, base: Settings, status: StackStatus, *, report: bool = True
+    options: DemoOptions, base: Settings, status: StackStatus, *, report: bool = True, pairs_out: Path | None = None
 ) -> dict[str, Any]:
-    """The demo's figures; with ``report``, the pairs found and the scores are printed too."""
+    """The demo's figures; with ``report``, the pairs found and the scores are printed too.
+
+    With ``pairs_out``, every reported pair and every missed known pair is written there with its verdict,
+    and the ten most confident mistakes of each kind are printed to stderr.
+    """
     data = load_demo_data(options)
     model = demo_model(options, base, data)
     run_id = uuid.uuid4().hex[:8]
     settings = demo_settings(base, status, run_id, model)
     log.info("demo %s: %d listings from %s, model %s", run_id, len(data.listings), data.name, model.version)
     publish_values(settings, [(listing["listing_id"], orjson.dumps(listing)) for listing in data.listings])
-    candidate_pairs: set[frozenset[str]] = set()
+    scored: dict[frozenset[str], float] = {}
     with open_runtime(settings, model) as runtime:
-        runtime.pipeline.on_candidates = lambda pairs: candidate_pairs.update(
-            frozenset(pair) for pair in zip(pairs.query_ids, pairs.candidate_ids)
-        )
+        runtime.pipeline.on_scored = lambda pairs, scores: record_scores(scored, pairs, scores)
         worker_started = time.monotonic()
         metrics = runtime.worker().run(max_events=len(data.listings), until_idle=60)
         worker_s = time.monotonic() - worker_started
@@ -80,19 +92,50 @@ def demo_on_stack(
     scores = pairwise_scores(found, data.truth)
     if report:
         print_report(data, events, scores, options.show)
+    review = write_pair_review(pairs_out, events, scored, data) if pairs_out is not None else {}
     return {
         "data": data.name,
         "listings": len(data.listings),
         "duplicate_events": len(events),
         "pairs_found": len(found),
         "true_pairs": len(data.truth),
-        "candidate_recall": round(len(candidate_pairs & data.truth) / len(data.truth), 4) if data.truth else None,
+        "candidate_recall": round(len(scored.keys() & data.truth) / len(data.truth), 4) if data.truth else None,
         **{key: round(value, 4) if isinstance(value, float) else value for key, value in scores.items()},
         "worker_events_per_s": round(metrics.processed / worker_s, 1) if worker_s else None,
         "model_version": model.version,
         "threshold": round(model.decider.threshold, 6),
         "calibrated_on": data.calibration_source,
+        **review,
     }
+
+
+def record_scores(scored: dict[frozenset[str], float], pairs: CandidatePairs, scores: np.ndarray) -> None:
+    """Each candidate pair's best score (a pair can be scored from both sides across batches)."""
+    for query_id, candidate_id, score in zip(pairs.query_ids, pairs.candidate_ids, scores.tolist()):
+        pair = frozenset((query_id, candidate_id))
+        scored[pair] = max(score, scored.get(pair, score))
+
+
+def write_pair_review(
+    path: Path, events: Sequence[Mapping[str, Any]], scored: Mapping[frozenset[str], float], data: DemoData
+) -> dict[str, Any]:
+    """The per-pair verdicts as CSV; the worst mistakes of each kind on stderr; their counts for the report."""
+    reported = {
+        frozenset((event["listing_id"], match["listing_id"])): match["score"]
+        for event in events
+        for match in event["matches"]
+    }
+    titles = {listing["listing_id"]: listing["title"] for listing in data.listings}
+    rows = review_pairs(reported, scored, data.truth, titles)
+    write_review(path, rows)
+    for verdict in ERROR_VERDICTS:
+        shown = worst(rows, verdict)
+        print(f"\n{verdict}: {sum(row.verdict == verdict for row in rows)} pairs; the {len(shown)} worst:", file=sys.stderr)
+        for row in shown:
+            score = "  -  " if row.score is None else f"{row.score:.3f}"
+            print(f"  {score}  {_clip(row.first_title)}  ==  {_clip(row.second_title)}", file=sys.stderr)
+    counts = {verdict: sum(row.verdict == verdict for row in rows) for verdict in (REPORTED_DUPLICATE, *ERROR_VERDICTS)}
+    return {"pairs_out": str(path), "verdicts": counts}
 
 
 def load_demo_data(options: DemoOptions) -> DemoData:

@@ -91,7 +91,8 @@ def run_stream_eval(options: EvalOptions, settings: Settings) -> dict[str, Any]:
 
     demo = DemoOptions(data=options.data, seed=options.seed, state_dir=options.state_dir, model=settings.model.model_dir)
     with embedded_stack(options.state_dir) as status:
-        return stream_report(demo_on_stack(demo, settings, status, report=False))
+        figures = demo_on_stack(demo, settings, status, report=False, pairs_out=options.pairs_out)
+    return stream_report(figures)
 
 
 def stream_report(figures: dict[str, Any]) -> dict[str, Any]:
@@ -114,6 +115,7 @@ def stream_report(figures: dict[str, Any]) -> dict[str, Any]:
         "data": figures["data"],
         "model_version": figures["model_version"],
         "worker_events_per_s": figures["worker_events_per_s"],
+        **{key: figures[key] for key in ("pairs_out", "verdicts") if key in figures},
     }
 
 

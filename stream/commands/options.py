@@ -76,6 +76,11 @@ class EvalOptions:
     seed: int = Field(default=7, description="--stream: the shuffle of the listings")
     state_dir: Path = Field(default=DEFAULT_STATE_DIR, description="--stream: the embedded stack")
     baselines: bool = Field(default=True, description="the TF-IDF and raw-embedding baselines")
+    pairs_out: Path | None = Field(
+        default=None,
+        description="--stream: write every reported pair and every missed known pair with its verdict (known"
+        " duplicate or not; missed as no candidate or below threshold) and score to this CSV",
+    )
     json: bool = Field(default=False, description="print one JSON object")
 
 

@@ -105,7 +105,7 @@ class DedupPipeline:
         *,
         candidates: int = 10,
         identifier_candidates: int = 0,
-        on_candidates: Callable[[CandidatePairs], None] | None = None,
+        on_scored: Callable[[CandidatePairs, np.ndarray], None] | None = None,
     ) -> None:
         self.model = model
         self.store = store
@@ -113,8 +113,9 @@ class DedupPipeline:
         self.candidates = candidates
         self.identifier_candidates = identifier_candidates
         self.clock_ms = lambda: int(time.time() * 1000)
-        # Evaluation hook: sees every candidate pair, so the ANN stage's recall can be measured.
-        self.on_candidates = on_candidates
+        # Evaluation hook: sees every candidate pair with its score, so the candidate stage's recall
+        # can be measured and each missed pair explained (not a candidate, or scored below threshold).
+        self.on_scored = on_scored
 
     def process(self, batch: Sequence[Incoming]) -> PipelineReport:
         items = latest_per_listing(batch)
@@ -138,8 +139,6 @@ class DedupPipeline:
             order_keys = [(seen, item.listing.listing_id) for seen, item in zip(first_seen, items)]
             pairs = self._candidate_pairs(items, vectors, neighbours, order_keys)
         report.candidates = len(pairs)
-        if self.on_candidates is not None:
-            self.on_candidates(pairs)
         with report.timed("decide"):
             report.duplicates = self._decide(items, pairs)
         return report
@@ -235,10 +234,12 @@ class DedupPipeline:
         return np.array([known.get(key, np.zeros(dim, np.float32)) for key in ids], dtype=np.float32).reshape(-1, dim)
 
     def _decide(self, items: Sequence[Incoming], pairs: CandidatePairs) -> list[DuplicateFound]:
+        decider = self.model.decider
+        scores = decider.score(pairs) if len(pairs) else np.zeros(0, dtype=np.float32)
+        if self.on_scored is not None:
+            self.on_scored(pairs, scores)
         if len(pairs) == 0:
             return []
-        decider = self.model.decider
-        scores = decider.score(pairs)
         accepted = np.flatnonzero(scores >= decider.threshold)
         # Explanations cost more than scores: only for the pairs that become matches.
         reasons = decider.explain(_rows(pairs, accepted)) if len(accepted) else []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,6 +11,12 @@ import orjson
 import pytest
 
 from decider.bundle import ModelBundle
+from decider.evaluation.review import (
+    MISSED_BELOW_THRESHOLD,
+    MISSED_NOT_CANDIDATE,
+    REPORTED_DUPLICATE,
+    REPORTED_WRONGLY,
+)
 from infra.stack.local import StackStatus
 from stream.commands.cli import main
 from stream.commands.demo import demo_on_stack
@@ -49,7 +57,18 @@ def test_stream_eval_reports_candidate_recall(
         milvus_uri=pipeline_settings.milvus.uri,
     )
     options = DemoOptions(data=labeled_set, model=baseline_model.directory, seed=3, state_dir=tmp_path)
-    report = stream_report(demo_on_stack(options, pipeline_settings, status, report=False))
+    pairs_out = tmp_path / "review.csv"
+    report = stream_report(demo_on_stack(options, pipeline_settings, status, report=False, pairs_out=pairs_out))
     assert PAIR_KEYS | {"candidate_recall"} <= set(report)
     assert report["recall"] <= report["candidate_recall"] <= 1, "a pair cannot be found without being a candidate"
     assert report["candidate_recall"] > 0.5 and report["listings"] > 60
+
+    # The review file holds every reported pair and every missed known pair, and agrees with the figures.
+    with pairs_out.open(newline="", encoding="utf-8") as handle:
+        verdicts = Counter(row["verdict"] for row in csv.DictReader(handle))
+    assert verdicts == Counter({key: value for key, value in report["verdicts"].items() if value})
+    assert verdicts[REPORTED_DUPLICATE] + verdicts[REPORTED_WRONGLY] == report["pairs"]
+    assert verdicts[REPORTED_DUPLICATE] == round(report["recall"] * report["positives"])
+    missed = verdicts[MISSED_NOT_CANDIDATE] + verdicts[MISSED_BELOW_THRESHOLD]
+    assert verdicts[REPORTED_DUPLICATE] + missed == report["positives"]
+    assert verdicts[MISSED_NOT_CANDIDATE] == round((1 - report["candidate_recall"]) * report["positives"])

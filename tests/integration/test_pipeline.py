@@ -251,7 +251,7 @@ def test_listings_sharing_a_model_number_become_candidates_beyond_the_nearest_ne
     seen: list[list[str]] = []
     with open_runtime(settings, baseline_model) as runtime:
         runtime.pipeline.process([incoming(item, i) for i, item in enumerate([*crowd, target])])
-        runtime.pipeline.on_candidates = lambda pairs: seen.append(list(pairs.candidate_ids))
+        runtime.pipeline.on_scored = lambda pairs, _scores: seen.append(list(pairs.candidate_ids))
         runtime.pipeline.process([incoming(query, 100)])
         runtime.pipeline.identifier_candidates = 0
         runtime.pipeline.process([incoming(query, 100)])
