@@ -86,6 +86,14 @@ class MilvusSettings(BaseSettings):
     identifier_candidates: int = Field(
         default=0, ge=0, le=100, description="extra candidates sharing a model number or GTIN; 0 turns the channel off"
     )
+    # Off by default until the decider is trained on the candidates it brings (README, "Where candidates come from").
+    lexical_candidates: int = Field(
+        default=0,
+        ge=0,
+        le=1_000,
+        description="extra candidates from BM25 full-text search over the listing text (Milvus Lite, servers 2.5+);"
+        " 0 turns the channel off; it applies to collections created with it on",
+    )
 
 
 class RedisSettings(BaseSettings):

@@ -21,6 +21,7 @@ class ListingRecord:
     attributes: Mapping[str, Any] | None = None  # what deciders read; clipped to MAX_ATTRIBUTES_BYTES
     codes: tuple[str, ...] = ()  # normalised identifiers, at most MAX_CODES_PER_LISTING
     first_seen_ms: int | None = None  # when the listing was first stored; None = created_at
+    text: str = ""  # what the lexical (BM25) channel indexes, where the collection has one
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,10 @@ price                 FLOAT; NaN when unknown (a sentinel, because nullable fiel
                       Milvus >= 2.5 and NaN can never be mistaken for a real price)
 attributes            VARCHAR(8192), the fields a decider reads as JSON; "" when none
 codes                 ARRAY<VARCHAR(64)>, at most 8 normalised product identifiers
+lexical_text          VARCHAR(2048) through the standard analyzer: the listing text (only
+                      in collections created with the lexical channel on)
+lexical_sparse        SPARSE_FLOAT_VECTOR that Milvus' BM25 function derives from
+                      lexical_text, SPARSE_INVERTED_INDEX with metric BM25 (same)
 ====================  =====================================================================
 
 The embedding model version is stored as the collection property ``dedup.model_version``.
@@ -55,6 +59,12 @@ PRICE_UNKNOWN = float("nan")
 TEXT_FIELD = "text_vector"
 IMAGE_FIELD = "image_vector"
 FIRST_SEEN_FIELD = "first_seen"
+# The lexical channel: Milvus' BM25 function turns the analysed text into a sparse vector (Milvus Lite,
+# servers >= 2.5). Only collections created with the channel on have these two fields.
+LEXICAL_TEXT_FIELD = "lexical_text"
+LEXICAL_FIELD = "lexical_sparse"
+MAX_LEXICAL_TEXT_BYTES = 2_048
+LEXICAL_METRIC = "BM25"
 # Fields a collection must have to be one of ours.
 REQUIRED_FIELDS = (
     TEXT_FIELD, IMAGE_FIELD, "has_image", "created_at", FIRST_SEEN_FIELD, ATTRIBUTES_FIELD, CODES_FIELD
@@ -70,10 +80,10 @@ class ImageLayout(enum.Enum):
     ARRAY = "array"  # ARRAY<FLOAT> field (Milvus < 2.4: one vector field per collection)
 
 
-def collection_schema(dim: int, layout: ImageLayout) -> Any:
-    """The pymilvus schema of a new collection (see the table above)."""
+def collection_schema(dim: int, layout: ImageLayout, *, lexical: bool = False) -> Any:
+    """The pymilvus schema of a new collection (see the table above); ``lexical`` adds the BM25 fields."""
     # Imported here so the limits above cost no pymilvus import (it is slow to import).
-    from pymilvus import DataType, MilvusClient
+    from pymilvus import DataType, Function, FunctionType, MilvusClient
 
     schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
     schema.add_field("listing_id", DataType.VARCHAR, is_primary=True, max_length=MAX_ID_LENGTH)
@@ -96,6 +106,17 @@ def collection_schema(dim: int, layout: ImageLayout) -> Any:
         max_capacity=MAX_CODES_PER_LISTING,
         max_length=MAX_CODE_LENGTH,
     )
+    if lexical:
+        schema.add_field(LEXICAL_TEXT_FIELD, DataType.VARCHAR, max_length=MAX_LEXICAL_TEXT_BYTES, enable_analyzer=True)
+        schema.add_field(LEXICAL_FIELD, DataType.SPARSE_FLOAT_VECTOR)
+        schema.add_function(
+            Function(
+                name="bm25",
+                function_type=FunctionType.BM25,
+                input_field_names=[LEXICAL_TEXT_FIELD],
+                output_field_names=[LEXICAL_FIELD],
+            )
+        )
     return schema
 
 
@@ -144,9 +165,17 @@ def _pq_subquantizers(dim: int) -> int:
     return max(m for m in range(1, max(1, dim // 8) + 1) if dim % m == 0)
 
 
-def index_specs(layout: ImageLayout, index_type: str, build_params: Mapping[str, int]) -> list[dict[str, Any]]:
-    """The indexes a collection needs: ``index_type`` on the text vector, FLAT on a vector image field."""
+def index_specs(
+    layout: ImageLayout, index_type: str, build_params: Mapping[str, int], *, lexical: bool = False
+) -> list[dict[str, Any]]:
+    """The indexes a collection needs: ``index_type`` on the text vector, FLAT on a vector image field,
+    and an inverted index on the BM25 vectors where the collection has the lexical channel."""
     specs = [_index_spec(TEXT_FIELD, index_type, build_params)]
+    if lexical:
+        specs.append(
+            {"field_name": LEXICAL_FIELD, "index_name": LEXICAL_FIELD, "index_type": "SPARSE_INVERTED_INDEX",
+             "metric_type": LEXICAL_METRIC, "params": {}}
+        )
     if layout is ImageLayout.VECTOR:
         # Milvus loads a collection only when every vector field is indexed. Image vectors are
         # read back by id, never searched, so the cheapest index does.
@@ -167,14 +196,14 @@ def _index_spec(field_name: str, index_type: str, params: Mapping[str, int]) -> 
 # ---------------------------------------------------------------- rows
 
 
-def listing_row(record: ListingRecord, layout: ImageLayout, dim: int) -> dict[str, Any]:
+def listing_row(record: ListingRecord, layout: ImageLayout, dim: int, *, lexical: bool = False) -> dict[str, Any]:
     """The row stored for ``record``; raises ValueError when a vector is not ``dim``-d."""
     text = _as_vector(record.text_vector, dim, record.listing_id, "text_vector")
     if record.image_vector is None:
         image = np.zeros(dim, dtype=np.float32)
     else:
         image = _as_vector(record.image_vector, dim, record.listing_id, "image_vector")
-    return {
+    row = {
         "listing_id": record.listing_id,
         TEXT_FIELD: text,
         IMAGE_FIELD: image if layout is ImageLayout.VECTOR else image.tolist(),
@@ -187,6 +216,14 @@ def listing_row(record: ListingRecord, layout: ImageLayout, dim: int) -> dict[st
         ATTRIBUTES_FIELD: encode_attributes(record.attributes),
         CODES_FIELD: [code[:MAX_CODE_LENGTH] for code in record.codes[:MAX_CODES_PER_LISTING]],
     }
+    if lexical:
+        row[LEXICAL_TEXT_FIELD] = lexical_text(record.text)
+    return row
+
+
+def lexical_text(text: str) -> str:
+    """The text within the VARCHAR's byte limit (Milvus counts bytes), cut at a character boundary."""
+    return text.encode()[:MAX_LEXICAL_TEXT_BYTES].decode(errors="ignore")
 
 
 def _as_vector(vector: np.ndarray, dim: int, listing_id: str, name: str) -> np.ndarray:
@@ -206,6 +243,12 @@ def neighbour_from_hit(hit: Mapping[str, Any]) -> Neighbour:
         attributes=decode_attributes(hit["entity"].get(ATTRIBUTES_FIELD)),
         first_seen_ms=int(hit["entity"][FIRST_SEEN_FIELD]),
     )
+
+
+def neighbour_from_text_hit(hit: Mapping[str, Any]) -> Neighbour:
+    """A BM25 hit: its score is no cosine, so similarity is NaN (the decider computes it from the vectors)."""
+    found = neighbour_from_hit(hit)
+    return Neighbour(found.listing_id, float("nan"), found.created_at_ms, found.attributes, (), found.first_seen_ms)
 
 
 def neighbour_from_code_match(row: Mapping[str, Any]) -> Neighbour:

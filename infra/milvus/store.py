@@ -7,6 +7,8 @@ slow next to the work per row, so callers hand over whole batches and very large
 The collection's fields, indexes and row encoding are in :mod:`infra.milvus.schema`. The embedding
 model version is stored as a collection property; opening a collection built by another model
 raises :class:`StoreVersionMismatch`, because vectors from two models are not comparable.
+
+One class of about 400 lines on purpose: every call to Milvus, each wrapped in the same error handling.
 """
 
 from __future__ import annotations
@@ -22,16 +24,18 @@ import grpc
 import numpy as np
 import orjson
 from pymilvus import DataType, MilvusClient
-from pymilvus.client.types import Status
-from pymilvus.exceptions import ErrorCode, MilvusException, MilvusUnavailableException
+from pymilvus.exceptions import MilvusException
 
-from infra.milvus.errors import StoreError, StoreUnavailable, StoreVersionMismatch
+from infra.milvus.errors import StoreError, StoreVersionMismatch
+from infra.milvus.failures import FAILURES, translate
 from infra.milvus.records import ListingRecord, Neighbour
 from infra.milvus.schema import (
     CODE_MATCH_FIELDS,
     CODES_FIELD,
     FIRST_SEEN_FIELD,
     IMAGE_FIELD,
+    LEXICAL_FIELD,
+    LEXICAL_METRIC,
     MAX_CODE_LENGTH,
     METRIC,
     MODEL_VERSION_PROPERTY,
@@ -43,9 +47,11 @@ from infra.milvus.schema import (
     collection_schema,
     index_profiles,
     index_specs,
+    lexical_text,
     listing_row,
     neighbour_from_code_match,
     neighbour_from_hit,
+    neighbour_from_text_hit,
     vectors_from_row,
 )
 
@@ -61,13 +67,6 @@ UPSERT_CHUNK_ROWS = 2_000
 SEARCH_CHUNK_QUERIES = 1_024
 FETCH_CHUNK_IDS = 1_000
 
-# Milvus answers these when it is down, overloaded or throttling: worth retrying later.
-_RETRYABLE_GRPC_CODES = frozenset(
-    {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED}
-)
-_RETRYABLE_MILVUS_CODES = frozenset({Status.CONNECT_FAILED, ErrorCode.RATE_LIMIT, ErrorCode.FORCE_DENY})
-
-
 class ListingStore:
     """A Milvus collection of listings; create it with :meth:`ensure_collection` before use."""
 
@@ -81,6 +80,7 @@ class ListingStore:
         token: str | None = None,
         index_type: str = "AUTOINDEX",
         request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
+        lexical: bool = False,
     ) -> None:
         if dim < 1:
             raise ValueError(f"dim must be positive, got {dim}")
@@ -97,6 +97,8 @@ class ListingStore:
         self._profiles = index_profiles(dim)
         self._search_index_type: str | None = None  # the index the open collection really has
         self._image_layout: ImageLayout | None = None
+        self._lexical_requested = lexical
+        self.lexical = False  # whether the open collection has the BM25 channel (see ensure_collection)
         self._client: MilvusClient | None = self._connect(token)
 
     # ---------------------------------------------------------------- lifecycle
@@ -130,7 +132,7 @@ class ListingStore:
         if not records:
             return
         layout = self._layout_or_raise()
-        rows = [listing_row(record, layout, self.dim) for record in _last_per_id(records)]
+        rows = [listing_row(record, layout, self.dim, lexical=self.lexical) for record in _last_per_id(records)]
         with self._milvus_errors("upsert"):
             for chunk in _chunks(rows, UPSERT_CHUNK_ROWS):
                 self._client_or_raise().upsert(self.collection, chunk, timeout=self._timeout)
@@ -157,6 +159,26 @@ class ListingStore:
                     timeout=self._timeout,
                 )
                 neighbours.extend([neighbour_from_hit(hit) for hit in query_hits] for query_hits in hits)
+        return neighbours
+
+    def search_text(self, texts: Sequence[str], limit: int) -> list[list[Neighbour]]:
+        """The ``limit`` best BM25 matches of each text, best first; empty lists without the lexical channel."""
+        if not self.lexical or limit < 1:
+            return [[] for _ in texts]
+        neighbours: list[list[Neighbour]] = []
+        with self._milvus_errors("search_text"):
+            for chunk in _chunks([lexical_text(text) for text in texts], SEARCH_CHUNK_QUERIES):
+                hits = self._client_or_raise().search(
+                    self.collection,
+                    data=chunk,
+                    anns_field=LEXICAL_FIELD,
+                    limit=limit,
+                    search_params={"metric_type": LEXICAL_METRIC},
+                    output_fields=SEARCH_HIT_FIELDS,
+                    consistency_level=CONSISTENCY,
+                    timeout=self._timeout,
+                )
+                neighbours.extend([neighbour_from_text_hit(hit) for hit in query_hits] for query_hits in hits)
         return neighbours
 
     def first_seen(self, ids: Sequence[str]) -> dict[str, int]:
@@ -257,10 +279,11 @@ class ListingStore:
     def _create_collection(self) -> None:
         client = self._client_or_raise()
         layout = self._image_layout_for_server()
+        lexical = self._lexical_requested and self._server_has_bm25()
         try:
             client.create_collection(
                 self.collection,
-                schema=collection_schema(self.dim, layout),
+                schema=collection_schema(self.dim, layout, lexical=lexical),
                 properties={MODEL_VERSION_PROPERTY: self.model_version},
                 consistency_level=CONSISTENCY,
                 timeout=self._timeout,
@@ -284,6 +307,12 @@ class ListingStore:
         self._image_layout = (
             ImageLayout.VECTOR if fields[IMAGE_FIELD]["type"] == DataType.FLOAT_VECTOR else ImageLayout.ARRAY
         )
+        self.lexical = self._lexical_requested and LEXICAL_FIELD in fields
+        if self._lexical_requested and not self.lexical:
+            log.warning(
+                "lexical candidates off: collection %r has no BM25 field (Milvus before 2.5, or created without"
+                " the channel; a new collection gets it)", self.collection,
+            )
         self._create_missing_indexes(self._image_layout)
         self._search_index_type = self._existing_index_type()
         # Milvus Lite reopens collections released; loading a loaded collection is a cheap no-op.
@@ -292,7 +321,7 @@ class ListingStore:
     def _create_missing_indexes(self, layout: ImageLayout) -> None:
         """Index a new collection, or finish one whose creator stopped before indexing it."""
         client = self._client_or_raise()
-        specs = index_specs(layout, self.index_type, self._profiles[self.index_type].build_params)
+        specs = index_specs(layout, self.index_type, self._profiles[self.index_type].build_params, lexical=self.lexical)
         missing = [spec for spec in specs if not self._indexes_on(spec["field_name"])]
         if not missing:
             return
@@ -342,11 +371,16 @@ class ListingStore:
     def _image_layout_for_server(self) -> ImageLayout:
         if self.is_lite:
             return ImageLayout.VECTOR
+        return ImageLayout.ARRAY if self._server_version() < (2, 4) else ImageLayout.VECTOR
+
+    def _server_has_bm25(self) -> bool:
+        """BM25 full-text search: Milvus Lite and servers from 2.5 on."""
+        return self.is_lite or self._server_version() >= (2, 5)
+
+    def _server_version(self) -> tuple[int, int]:
         version = self._client_or_raise().get_server_version(timeout=self._timeout)
         match = re.search(r"(\d+)\.(\d+)", str(version))
-        if match and (int(match.group(1)), int(match.group(2))) < (2, 4):
-            return ImageLayout.ARRAY
-        return ImageLayout.VECTOR
+        return (int(match.group(1)), int(match.group(2))) if match else (99, 0)  # unknown: assume current
 
     # ---------------------------------------------------------------- helpers
 
@@ -375,38 +409,19 @@ class ListingStore:
         """Translate pymilvus/gRPC failures into StoreUnavailable (retryable) or StoreError."""
         try:
             yield
-        except (MilvusException, grpc.RpcError) as exc:
+        except FAILURES as exc:
             raise self._translate(action, exc) from exc
 
     def _translate(self, action: str, exc: MilvusException | grpc.RpcError) -> StoreError:
         where = f"Milvus {action} on collection '{self.collection}' at {self.uri}"
-        message = " ".join(_error_message(exc).split())  # one line, whatever the server sent
-        if _is_retryable(exc):
-            return StoreUnavailable(f"{where} failed, retry later: {message}")
+        hint = ""
         if self.is_lite and action == "connect":
-            message += " (Milvus Lite allows one process per database: is another worker using it?)"
-        return StoreError(f"{where} failed: {message}")
+            hint = " (Milvus Lite allows one process per database: is another worker using it?)"
+        return translate(where, exc, hint=hint)
 
 
 def _is_lite_uri(uri: str) -> bool:
     return not uri.startswith(("http://", "https://", "tcp://", "unix:"))
-
-
-def _is_retryable(exc: MilvusException | grpc.RpcError) -> bool:
-    if isinstance(exc, grpc.RpcError):
-        return exc.code() in _RETRYABLE_GRPC_CODES
-    if isinstance(exc, MilvusUnavailableException) or getattr(exc, "retriable", False):
-        return True
-    # pymilvus reports "retries exhausted" with the gRPC status code as the error code.
-    code = exc.code
-    return code in _RETRYABLE_GRPC_CODES if isinstance(code, grpc.StatusCode) else code in _RETRYABLE_MILVUS_CODES
-
-
-def _error_message(exc: MilvusException | grpc.RpcError) -> str:
-    if isinstance(exc, MilvusException):
-        return str(exc.message or exc)
-    details = exc.details() if hasattr(exc, "details") else None
-    return f"{exc.code().name}: {details or exc}"
 
 
 def _last_per_id(records: Sequence[ListingRecord]) -> list[ListingRecord]:

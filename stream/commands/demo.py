@@ -220,6 +220,7 @@ def demo_settings(base: Settings, status: StackStatus, run_id: str, model: Model
             "collection": f"demo_{run_id}",
             "candidates": base.milvus.candidates,
             "identifier_candidates": base.milvus.identifier_candidates,
+            "lexical_candidates": base.milvus.lexical_candidates,
         },
         redis={"url": status.redis_url},
         encoder=base.encoder.model_dump(),

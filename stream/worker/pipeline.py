@@ -65,6 +65,11 @@ class Incoming:
         return self.listing.model_dump()
 
     @cached_property
+    def text(self) -> str:
+        """What the text encoder and the lexical channel read."""
+        return listing_text(self.fields)
+
+    @cached_property
     def attributes(self) -> dict[str, Any]:
         """Stored with the vectors so that candidates carry what the decider compares."""
         return decider_fields(self.fields)
@@ -105,6 +110,7 @@ class DedupPipeline:
         *,
         candidates: int = 10,
         identifier_candidates: int = 0,
+        lexical_candidates: int = 0,
         on_scored: Callable[[CandidatePairs, np.ndarray], None] | None = None,
     ) -> None:
         self.model = model
@@ -112,6 +118,7 @@ class DedupPipeline:
         self.cache = cache
         self.candidates = candidates
         self.identifier_candidates = identifier_candidates
+        self.lexical_candidates = lexical_candidates
         self.clock_ms = lambda: int(time.time() * 1000)
         # Evaluation hook: sees every candidate pair with its score, so the candidate stage's recall
         # can be measured and each missed pair explained (not a candidate, or scored below threshold).
@@ -133,11 +140,13 @@ class DedupPipeline:
                 )
         with report.timed("search"):
             neighbours = self.store.search(vectors, limit=self.candidates + SEARCH_HEADROOM)
+        with report.timed("lexical_search"):
+            worded_alike = self._lexical_matches(items)
         with report.timed("identifier_lookup"):
             neighbours = self._with_identifier_matches(items, neighbours)
         with report.timed("candidates"):
             order_keys = [(seen, item.listing.listing_id) for seen, item in zip(first_seen, items)]
-            pairs = self._candidate_pairs(items, vectors, neighbours, order_keys)
+            pairs = self._candidate_pairs(items, vectors, neighbours, worded_alike, order_keys)
         report.candidates = len(pairs)
         with report.timed("decide"):
             report.duplicates = self._decide(items, pairs)
@@ -156,7 +165,7 @@ class DedupPipeline:
             if content_hash in cached:
                 vectors[i] = cached[content_hash].text
         if missing:
-            texts = [listing_text(items[i].fields) for i in missing]
+            texts = [items[i].text for i in missing]
             with report.timed("encode"):
                 vectors[missing] = self.model.embed(texts)
             with report.timed("cache"):
@@ -174,6 +183,12 @@ class DedupPipeline:
         stored = self.store.first_seen([item.listing.listing_id for item in items])
         now = self.clock_ms()
         return [stored.get(item.listing.listing_id, now) for item in items]
+
+    def _lexical_matches(self, items: Sequence[Incoming]) -> list[list[Neighbour]]:
+        """Stored listings whose text shares the rarest words (BM25), when the channel is on."""
+        if self.lexical_candidates <= 0:
+            return [[] for _ in items]
+        return self.store.search_text([item.text for item in items], limit=self.lexical_candidates + SEARCH_HEADROOM)
 
     def _with_identifier_matches(self, items: Sequence[Incoming], neighbours: list[list[Neighbour]]) -> list[list[Neighbour]]:
         """Adds stored listings that share a model number / GTIN, whatever their vector distance."""
@@ -198,15 +213,18 @@ class DedupPipeline:
         items: Sequence[Incoming],
         vectors: np.ndarray,
         neighbours: list[list[Neighbour]],
+        worded_alike: list[list[Neighbour]],
         order_keys: Sequence[tuple[int, str]],
     ) -> CandidatePairs:
         query_rows: list[int] = []
         candidate_ids: list[str] = []
         candidate_listings: list[Mapping[str, Any] | None] = []
-        for row, (item, found, own) in enumerate(zip(items, neighbours, order_keys)):
+        for row, (item, found, by_text, own) in enumerate(zip(items, neighbours, worded_alike, order_keys)):
             by_vector = [n for n in found if not np.isnan(n.similarity) and _is_earlier(n, own)][: self.candidates]
             by_code = [n for n in found if np.isnan(n.similarity) and _is_earlier(n, own)]
-            earlier = by_vector + by_code[: self.identifier_candidates]
+            chosen = {n.listing_id for n in by_vector}
+            lexical = [n for n in by_text if _is_earlier(n, own) and n.listing_id not in chosen][: self.lexical_candidates]
+            earlier = by_vector + lexical + by_code[: self.identifier_candidates]
             query_rows.extend([row] * len(earlier))
             candidate_ids.extend(n.listing_id for n in earlier)
             candidate_listings.extend(n.attributes for n in earlier)
@@ -310,6 +328,7 @@ def _record(item: Incoming, text_vector: np.ndarray, first_seen_ms: int) -> List
         attributes=item.attributes,
         codes=item.codes,
         first_seen_ms=first_seen_ms,
+        text=item.text,
     )
 
 

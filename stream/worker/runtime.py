@@ -88,6 +88,7 @@ def open_runtime(settings: Settings, model: ModelBundle | None = None) -> Iterat
         dim=model.reducer.dim,
         token=milvus.token.get_secret_value() if milvus.token else None,
         index_type=milvus.index_type,
+        lexical=milvus.lexical_candidates > 0,
     )
     store.ensure_collection()
     cache = _open_cache(settings, model)
@@ -96,7 +97,12 @@ def open_runtime(settings: Settings, model: ModelBundle | None = None) -> Iterat
     ensure_topics(client, [topics.listings, topics.duplicates, topics.dlq], topics.partitions)
     producer = EventProducer.create(client)
     pipeline = DedupPipeline(
-        model, store, cache, candidates=milvus.candidates, identifier_candidates=milvus.identifier_candidates
+        model,
+        store,
+        cache,
+        candidates=milvus.candidates,
+        identifier_candidates=milvus.identifier_candidates,
+        lexical_candidates=milvus.lexical_candidates if store.lexical else 0,
     )
     try:
         yield Runtime(settings, model, store, cache, producer, pipeline)

@@ -8,6 +8,7 @@ binary fails every DISKANN build ("C Runtime Exception: bad_function_call") and 
 
 from __future__ import annotations
 
+import logging
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -114,6 +115,25 @@ def recall_at_10(found: list[list[Neighbour]], queries: np.ndarray, stored: np.n
     for row, neighbours in enumerate(found):
         hits += len({f"listing-{i}" for i in exact[row]} & {n.listing_id for n in neighbours})
     return hits / (10 * len(found))
+
+
+def test_a_server_without_bm25_runs_without_the_lexical_channel(
+    milvus_server_uri: str, unique_name: Callable[[str], str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Milvus 2.3 has no full-text search: the store says so in one line and serves dense search alone."""
+    store = ListingStore(milvus_server_uri, unique_name("nobm25"), model_version="test-model", lexical=True)
+    try:
+        with caplog.at_level(logging.WARNING, logger="infra.milvus.store"):
+            store.ensure_collection()
+        assert not store.lexical
+        assert sum("lexical candidates off" in record.getMessage() for record in caplog.records) == 1
+        text, image = clustered_unit_vectors(50, seed=3), clustered_unit_vectors(50, seed=4)
+        store.upsert(records(text, image))
+        assert store.search_text(["anything"], limit=5) == [[]]
+        assert store.search(text[:1], limit=1)[0][0].listing_id == "listing-0"
+    finally:
+        store.drop()
+        store.close()
 
 
 @pytest.mark.parametrize("index_type", sorted(MIN_RECALL))

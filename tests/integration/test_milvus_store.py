@@ -226,3 +226,43 @@ def test_search_hits_carry_the_listing_attributes_deciders_read(store: ListingSt
     assert shortened is not None and shortened["title"] == "Kettle"
     assert long_description.startswith(shortened["description"]) and len(shortened["description"]) < 1_000
     assert hits["listing-2"].attributes is None
+
+
+TITLES = [
+    "Maling TTS Canned Pork Luncheon Meat 397 gr",
+    "luncheon meat maling tts 397gr kaleng",
+    "HnKfashion Sweater Hoodie WHO Printing BabyTerry - Fit L",
+    "sweater hoodie babyterry printing WHO",
+    "Nutrisari Jeruk Maroko 10's",
+]
+
+
+def test_the_lexical_channel_finds_listings_worded_alike(milvus_uri: str, unique_name: Callable[[str], str]) -> None:
+    store = ListingStore(milvus_uri, unique_name("lexical"), model_version=MODEL, dim=DIM, lexical=True)
+    store.ensure_collection()
+    try:
+        assert store.lexical
+        vectors = unit_vectors(len(TITLES), seed=9)  # unrelated vectors: only the words can match
+        store.upsert([replace(r, text=title) for r, title in zip(records(vectors, created_at_base=1_000), TITLES)])
+        found = store.search_text(["Luncheon meat MALING 397 gr", "babyterry hoodie"], limit=2)
+        assert [[n.listing_id for n in hits] for hits in found] == [["listing-0", "listing-1"], ["listing-3", "listing-2"]]
+        assert all(np.isnan(n.similarity) and n.first_seen_ms > 0 for hits in found for n in hits)
+    finally:
+        store.drop()
+        store.close()
+
+
+def test_a_collection_without_the_lexical_channel_keeps_working_without_it(
+    milvus_uri: str, store: ListingStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert not store.lexical and store.search_text(["anything"], limit=5) == [[]]
+    reopened = ListingStore(milvus_uri, store.collection, model_version=MODEL, dim=DIM, lexical=True)
+    try:
+        with caplog.at_level(logging.WARNING, logger="infra.milvus.store"):
+            reopened.ensure_collection()
+        assert not reopened.lexical
+        assert "lexical candidates off" in caplog.text and "\n" not in caplog.records[-1].getMessage()
+        reopened.upsert(records(unit_vectors(3, seed=2), prefix="later"))
+        assert reopened.count() == 3
+    finally:
+        reopened.close()
