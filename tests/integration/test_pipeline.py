@@ -234,28 +234,40 @@ def test_a_pair_is_found_whichever_member_is_processed_first(
     assert second.duplicates[0].matches[0].reason
 
 
+def candidates_with_and_without(
+    base: Settings, model: ModelBundle, channel: str, stored: list[dict[str, Any]], query: dict[str, Any]
+) -> tuple[list[str], list[str]]:
+    """The query's candidate ids with one nearest neighbour plus the ``channel``'s candidates, then without them."""
+    settings = Settings(
+        kafka=base.kafka.model_dump(),
+        topics=base.topics.model_dump(),
+        milvus={**base.milvus.model_dump(), "candidates": 1, channel: 1},
+        redis={"url": base.redis.url.get_secret_value()},
+        model={"model_dir": model.directory},
+        worker=base.worker.model_dump(),
+    )
+    seen: list[list[str]] = []
+    with open_runtime(settings, model) as runtime:
+        runtime.pipeline.process([incoming(item, i) for i, item in enumerate(stored)])
+        runtime.pipeline.on_scored = lambda pairs, _scores: seen.append(list(pairs.candidate_ids))
+        runtime.pipeline.process([incoming(query, 100)])
+        setattr(runtime.pipeline, channel, 0)
+        runtime.pipeline.process([incoming(query, 100)])
+    with_channel, without_channel = seen
+    return with_channel, without_channel
+
+
+CROWD = [listing(f"tv-{i}", f"Samsung 55 inch 4K UHD Smart LED TV model year {2015 + i}", i) for i in range(8)]
+
+
 def test_listings_sharing_a_model_number_become_candidates_beyond_the_nearest_neighbours(
     pipeline_settings: Settings, baseline_model: ModelBundle
 ) -> None:
-    crowd = [listing(f"tv-{i}", f"Samsung 55 inch 4K UHD Smart LED TV model year {2015 + i}", i) for i in range(8)]
     target = listing("code", "UE55TU7100KXXU television", 20)
     query = listing("query", "Samsung 55 inch 4K UHD Smart LED TV UE55TU7100KXXU", 30)
-    settings = Settings(
-        kafka=pipeline_settings.kafka.model_dump(),
-        topics=pipeline_settings.topics.model_dump(),
-        milvus={**pipeline_settings.milvus.model_dump(), "candidates": 1, "identifier_candidates": 5},
-        redis={"url": pipeline_settings.redis.url.get_secret_value()},
-        model={"model_dir": baseline_model.directory},
-        worker=pipeline_settings.worker.model_dump(),
+    with_channel, without_channel = candidates_with_and_without(
+        pipeline_settings, baseline_model, "identifier_candidates", [*CROWD, target], query
     )
-    seen: list[list[str]] = []
-    with open_runtime(settings, baseline_model) as runtime:
-        runtime.pipeline.process([incoming(item, i) for i, item in enumerate([*crowd, target])])
-        runtime.pipeline.on_scored = lambda pairs, _scores: seen.append(list(pairs.candidate_ids))
-        runtime.pipeline.process([incoming(query, 100)])
-        runtime.pipeline.identifier_candidates = 0
-        runtime.pipeline.process([incoming(query, 100)])
-    with_channel, without_channel = seen
     assert "code" in with_channel and len(with_channel) == 2
     assert "code" not in without_channel and len(without_channel) == 1
 
@@ -264,25 +276,10 @@ def test_listings_worded_alike_become_candidates_beyond_the_nearest_neighbours(
     pipeline_settings: Settings, baseline_model: ModelBundle
 ) -> None:
     """A rare shared word (a shop's product code) reaches the decider through the lexical channel."""
-    crowd = [listing(f"tv-{i}", f"Samsung 55 inch 4K UHD Smart LED TV model year {2015 + i}", i) for i in range(8)]
     target = listing("worded", "zq7781 remote control", 20)
     query = listing("query", "Samsung 55 inch 4K UHD Smart LED TV zq7781", 30)
-    settings = Settings(
-        kafka=pipeline_settings.kafka.model_dump(),
-        topics=pipeline_settings.topics.model_dump(),
-        milvus={**pipeline_settings.milvus.model_dump(), "candidates": 1, "lexical_candidates": 1},
-        redis={"url": pipeline_settings.redis.url.get_secret_value()},
-        model={"model_dir": baseline_model.directory},
-        worker=pipeline_settings.worker.model_dump(),
+    with_channel, without_channel = candidates_with_and_without(
+        pipeline_settings, baseline_model, "lexical_candidates", [*CROWD, target], query
     )
-    seen: list[list[str]] = []
-    with open_runtime(settings, baseline_model) as runtime:
-        assert runtime.store.lexical and runtime.pipeline.lexical_candidates == 1
-        runtime.pipeline.process([incoming(item, i) for i, item in enumerate([*crowd, target])])
-        runtime.pipeline.on_scored = lambda pairs, _scores: seen.append(list(pairs.candidate_ids))
-        runtime.pipeline.process([incoming(query, 100)])
-        runtime.pipeline.lexical_candidates = 0
-        runtime.pipeline.process([incoming(query, 100)])
-    with_channel, without_channel = seen
     assert with_channel[1:] == ["worded"] and with_channel[0] != "worded"
     assert without_channel == with_channel[:1]
