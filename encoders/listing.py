@@ -9,6 +9,7 @@ decider and the Milvus rows read the same fields.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -105,11 +106,33 @@ def describe_validation_error(exc: ValidationError, *, subject: str = "listing")
 
 def listing_text(listing: Mapping[str, Any]) -> str:
     """What the text encoder reads: the title, with the brand in front when the title lacks it."""
-    title = str(listing.get("title") or "").strip()
-    brand = str(listing.get("brand") or "").strip()
+    title = readable(str(listing.get("title") or "")).strip()
+    brand = readable(str(listing.get("brand") or "")).strip()
     if brand and brand.lower() not in title.lower():
         return f"{brand} {title}"
     return title
+
+
+_ESCAPED_UTF8 = re.compile(r"(?:\\x[0-9a-fA-F]{2})+")
+_BYTES_LITERAL = re.compile(r"""^b(['"])(.*)\1$""", re.DOTALL)
+
+
+def readable(text: str) -> str:
+    """Text as some marketplace exports carry it, made readable again.
+
+    A Python bytes literal (``b"Nutrisari 10's"``) loses its wrapper, and UTF-8 written out as ``\\xNN``
+    escapes (``\\xe2\\x9d\\xa4`` for a heart) becomes the characters it encodes; bytes that are
+    not UTF-8 are dropped. Other text is returned unchanged.
+    """
+    wrapped = _BYTES_LITERAL.match(text)
+    if wrapped:
+        text = wrapped.group(2)
+    return _ESCAPED_UTF8.sub(_decoded, text)
+
+
+def _decoded(escapes: re.Match[str]) -> str:
+    raw = bytes.fromhex(escapes.group(0).replace("\\x", ""))
+    return raw.decode("utf-8", errors="ignore")
 
 
 def decider_fields(listing: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from encoders.listing import (
     decider_fields,
     listing_text,
     parse_listing_json,
+    readable,
     to_epoch_ms,
 )
 
@@ -73,3 +74,19 @@ def test_the_same_content_hashes_the_same_and_other_content_differently() -> Non
 )
 def test_created_at_reads_as_epoch_milliseconds(value: object, expected: int | None) -> None:
     assert to_epoch_ms(value) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("title", "read"),
+    [
+        (r"\xe2\x9d\xa4\xef\xb8\x8fGTB\xe2\x9d\xa4\xef\xb8\x8f Kaos Kaki", "❤️GTB❤️ Kaos Kaki"),
+        (r"Powder Foundation 14. Cr\xc3\xa8me 13 g", "Powder Foundation 14. Crème 13 g"),
+        ('b"JOHNSON\'S Baby Powder 300 gr"', "JOHNSON'S Baby Powder 300 gr"),
+        (r"\xff\xfe not UTF-8", " not UTF-8"),
+        (r"path C:\x and b'unclosed", r"path C:\x and b'unclosed"),
+        ("Sony TV 55", "Sony TV 55"),
+    ],
+)
+def test_marketplace_exports_escaped_bytes_read_as_text(title: str, read: str) -> None:
+    assert readable(title) == read
+    assert listing_text({"title": title}) == read.strip()
