@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -142,43 +142,41 @@ class ListingStore:
         queries = self._as_matrix(vectors, "search vectors")
         if limit < 1:
             raise ValueError(f"limit must be positive, got {limit}")
-        if len(queries) == 0:
-            return []
         search_params = {"metric_type": METRIC, "params": self._search_params(limit)}
-        neighbours: list[list[Neighbour]] = []
-        with self._milvus_errors("search"):
-            for chunk in _chunks(queries, SEARCH_CHUNK_QUERIES):
-                hits = self._client_or_raise().search(
-                    self.collection,
-                    data=chunk,
-                    anns_field=TEXT_FIELD,
-                    limit=limit,
-                    search_params=search_params,
-                    output_fields=SEARCH_HIT_FIELDS,
-                    consistency_level=CONSISTENCY,
-                    timeout=self._timeout,
-                )
-                neighbours.extend([neighbour_from_hit(hit) for hit in query_hits] for query_hits in hits)
-        return neighbours
+        return self._search("search", queries, TEXT_FIELD, limit, search_params, neighbour_from_hit)
 
     def search_text(self, texts: Sequence[str], limit: int) -> list[list[Neighbour]]:
         """The ``limit`` best BM25 matches of each text, best first; empty lists without the lexical channel."""
         if not self.lexical or limit < 1:
             return [[] for _ in texts]
+        queries = [lexical_text(text) for text in texts]
+        params = {"metric_type": LEXICAL_METRIC}
+        return self._search("search_text", queries, LEXICAL_FIELD, limit, params, neighbour_from_text_hit)
+
+    def _search(
+        self,
+        action: str,
+        queries: Sequence[Any] | np.ndarray,
+        field: str,
+        limit: int,
+        search_params: Mapping[str, Any],
+        to_neighbour: Callable[[Any], Neighbour],
+    ) -> list[list[Neighbour]]:
+        """One search call per chunk of queries against ``field``; each hit read by ``to_neighbour``."""
         neighbours: list[list[Neighbour]] = []
-        with self._milvus_errors("search_text"):
-            for chunk in _chunks([lexical_text(text) for text in texts], SEARCH_CHUNK_QUERIES):
+        with self._milvus_errors(action):
+            for chunk in _chunks(queries, SEARCH_CHUNK_QUERIES):
                 hits = self._client_or_raise().search(
                     self.collection,
                     data=chunk,
-                    anns_field=LEXICAL_FIELD,
+                    anns_field=field,
                     limit=limit,
-                    search_params={"metric_type": LEXICAL_METRIC},
+                    search_params=dict(search_params),
                     output_fields=SEARCH_HIT_FIELDS,
                     consistency_level=CONSISTENCY,
                     timeout=self._timeout,
                 )
-                neighbours.extend([neighbour_from_text_hit(hit) for hit in query_hits] for query_hits in hits)
+                neighbours.extend([to_neighbour(hit) for hit in query_hits] for query_hits in hits)
         return neighbours
 
     def first_seen(self, ids: Sequence[str]) -> dict[str, int]:
