@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from decider.errors import DeciderError, ModelError
+from decider.models.banded import BandedDecider
 from decider.models.base import Decider
 from decider.models.gradient_boosting import GradientBoostingDecider
 from decider.models.threshold import ThresholdDecider
@@ -34,6 +35,7 @@ FORMAT_VERSION = 1
 DECIDER_KINDS: dict[str, type] = {
     "similarity-threshold": ThresholdDecider,
     "gradient-boosting": GradientBoostingDecider,
+    "banded-cross-encoder": BandedDecider,
 }
 
 

@@ -65,3 +65,23 @@ class CandidatePairs:
             candidate_text=candidate_text,
             **extra,
         )
+
+    def __add__(self, other: "CandidatePairs") -> "CandidatePairs":
+        """These pairs followed by ``other``'s (listing columns padded with None where one side lacks them)."""
+        return CandidatePairs(
+            query_ids=[*self.query_ids, *other.query_ids],
+            candidate_ids=[*self.candidate_ids, *other.candidate_ids],
+            text_similarity=np.concatenate([self.text_similarity, other.text_similarity]),
+            image_similarity=np.concatenate([self.image_similarity, other.image_similarity]),
+            query_text=np.concatenate([self.query_text, other.query_text]),
+            candidate_text=np.concatenate([self.candidate_text, other.candidate_text]),
+            query_listings=[*_padded(self.query_listings, len(self)), *_padded(other.query_listings, len(other))],
+            candidate_listings=[
+                *_padded(self.candidate_listings, len(self)),
+                *_padded(other.candidate_listings, len(other)),
+            ],
+        )
+
+
+def _padded(listings: Sequence[Mapping[str, Any] | None], size: int) -> list[Mapping[str, Any] | None]:
+    return [*listings, *[None] * (size - len(listings))]

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 DEFAULT_MAX_TITLE_CHARS = 1_000
 MAX_LISTING_ID_BYTES = 256  # the Milvus primary key's VARCHAR limit
 # What a decider compares; stored with each vector so that candidates carry them.
-DECIDER_FIELDS = ("title", "brand", "model_number", "price", "currency", "category", "description")
+DECIDER_FIELDS = ("title", "brand", "model_number", "price", "currency", "category", "description", "image_phash")
 MAX_DESCRIPTION_CHARS = 500
 
 
@@ -43,6 +43,11 @@ class Listing(BaseModel):
     seller_id: str | None = None
     image: str | None = Field(default=None, description="URI or local path of the main image")
     images: list[str] | None = None
+    image_phash: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-fA-F]{16}$",
+        description="64-bit perceptual hash of the main photo as 16 hex digits, as marketplaces store it",
+    )
     model_number: str | None = None
     created_at: str | int | float | None = Field(
         default=None, description="ISO 8601 string or epoch seconds/milliseconds"

@@ -10,6 +10,7 @@ from typing import Any
 
 from decider.features.codes import one_inside_the_other, within_one_edit
 from decider.features.pair import IDENTIFIER_FEATURES, VECTOR_FEATURES, codes_in_other_text, feature_names
+from decider.features.photos import describe_photo_hash
 from decider.features.profile import ListingProfile
 from decider.features.quantities import UNIT_FAMILIES, Quantity
 from decider.known_products import KNOWN_PRODUCT_FEATURES
@@ -27,6 +28,7 @@ EXPLANATION_GROUPS: Mapping[str, tuple[str, ...]] = {
     "token_jaccard": ("token_jaccard", "token_containment", "trigram_jaccard", "length_ratio", "numbers_jaccard"),
     "description_jaccard": ("description_jaccard",),
     "colour_match": ("colour_match",),
+    "photo_hash_bits": ("photo_hash_bits",),
     "known_product_same": KNOWN_PRODUCT_FEATURES,
 }
 
@@ -204,4 +206,5 @@ _DESCRIBERS: Mapping[str, Callable[[float, ListingProfile, ListingProfile], str]
     "numbers_jaccard": _describe_similarity("title number overlap"),
     "description_jaccard": _describe_similarity("description word overlap"),
     "colour_match": _describe_colour,
+    "photo_hash_bits": lambda value, _first, _second: describe_photo_hash(value),
 }

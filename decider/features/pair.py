@@ -1,6 +1,7 @@
 """The pair features a decider reads: their names and order, and the matrix for a batch of pairs.
 
-Vectors (cosine, element-wise differences), identifiers, units, brand, price, text overlap and,
+Vectors (cosine, element-wise differences), identifiers, units, brand, price, text overlap, photo
+hashes and,
 with known products, the known-product features. Every feature is symmetric (swapping query and
 candidate gives the same value) and is NaN where it is undefined, typically because one side lacks
 the field (no model number, no price, no capacity, a candidate listing the caller could not
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from decider.features.codes import Code, one_inside_the_other, within_one_edit
+from decider.features.photos import photo_hash_bits
 from decider.features.profile import ListingProfile
 from decider.features.quantities import UNIT_FAMILIES
 from decider.known_products import KNOWN_PRODUCT_FEATURES, KnownProducts
@@ -24,7 +26,7 @@ from decider.pairs import CandidatePairs
 
 # Bump whenever a feature's definition, order or extraction changes: saved deciders record it and
 # refuse to load under another, since their trees split on the old values.
-FEATURE_VERSION = "3"
+FEATURE_VERSION = "4"
 
 # Codes shorter than this are too generic to look for inside the other listing's whole text.
 MIN_CODE_LENGTH_FOR_TEXT_SEARCH = 5
@@ -61,6 +63,7 @@ _LISTING_FEATURES: tuple[str, ...] = (
     "numbers_jaccard",
     "description_jaccard",
     "colour_match",
+    "photo_hash_bits",
 )
 _FEATURE_NAMES: tuple[str, ...] = (*VECTOR_FEATURES, *_LISTING_FEATURES, *KNOWN_PRODUCT_FEATURES)
 
@@ -97,12 +100,16 @@ def pair_features(pairs: CandidatePairs, known: KnownProducts | None = None) -> 
         if query is None or candidate is None:
             continue
         query_profile, candidate_profile = _profile(query, profiles), _profile(candidate, profiles)
-        features[row, first_listing_column:end_listing_column] = listing_pair_features(query_profile, candidate_profile)
+        features[row, first_listing_column:end_listing_column] = [
+            *listing_pair_features(query_profile, candidate_profile),
+            photo_hash_bits(query, candidate),
+        ]
     return features
 
 
 def listing_pair_features(first: ListingProfile, second: ListingProfile) -> list[float]:
-    """The listing features of one pair, in ``feature_names()`` order after the vector features."""
+    """The listing features of one pair read from their profiles: ``feature_names()`` after the vector
+    features, up to the photo hash (read from the raw fields)."""
     units = [_set_agreement(first.quantities.get(family), second.quantities.get(family)) for family in UNIT_FAMILIES]
     compared_units = [value for value in units if not math.isnan(value)]
     return [

@@ -15,7 +15,8 @@ from typing import Any
 
 from decider.features.codes import Code, extract_codes
 from decider.features.quantities import Quantity, extract_quantities
-from encoders.listing import MAX_DESCRIPTION_CHARS
+from encoders.listing import MAX_DESCRIPTION_CHARS, readable
+from encoders.marketplace_text import normalised_tokens
 from infra.milvus.schema import MAX_CODES_PER_LISTING
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -33,6 +34,9 @@ _COLOUR_SYNONYMS: Mapping[str, str] = {
     "mint": "mint", "sage": "sage", "platinum": "platinum", "olive": "olive", "chrome": "chrome",
     "caramel": "caramel", "ivory": "ivory", "champagne": "champagne", "lilac": "lilac", "cyan": "cyan",
     "magenta": "magenta", "indigo": "indigo", "maroon": "maroon", "pebble": "pebble", "stone": "stone",
+    # marketplace fashion colours (Indonesian names arrive in English from encoders.marketplace_text)
+    "mocca": "mocca", "moka": "mocca", "mocha": "mocca", "mustard": "mustard", "army": "olive", "salem": "coral",
+    "salmon": "coral", "nude": "nude", "fuschia": "magenta", "fuchsia": "magenta",
 }  # fmt: skip
 
 
@@ -102,10 +106,11 @@ class ListingProfile:
     description_words: frozenset[str] | None
 
     @classmethod
-    def of(cls, listing: Mapping[str, Any]) -> "ListingProfile":
-        title = _text(listing, "title")
+    def of(cls, listing: Mapping[str, Any]) -> ListingProfile:
+        title = readable(_text(listing, "title"))
         folded = _fold(title)
-        words = _WORD.findall(folded)
+        words = normalised_tokens(title)  # boilerplate dropped, units and Indonesian words in one spelling
+        joined = " ".join(words)
         model_number = _text(listing, "model_number")
         description = _fold(_text(listing, "description")[:MAX_DESCRIPTION_CHARS])
         brand = _letters_and_digits(_fold(_text(listing, "brand")))
@@ -113,8 +118,8 @@ class ListingProfile:
             title=title,
             words=frozenset(words),
             first_word=words[0] if words else None,
-            trigrams=_trigrams(folded),
-            numbers=frozenset(_DIGITS.findall(folded)),
+            trigrams=_trigrams(joined),
+            numbers=frozenset(_DIGITS.findall(joined)),
             codes=_merged_codes(_model_number_code(model_number), extract_codes(title)),
             compact_text=_letters_and_digits(f"{folded} {_fold(model_number)} {description}"),
             model_number=_letters_and_digits(_fold(model_number)) or None,

@@ -83,13 +83,13 @@ _UNIT_PATTERNS: tuple[_UnitPattern, ...] = (
     _unit("voltage", r"volts?|v", _one),
     _unit(
         "volume",
-        r"fl\.?\s?oz|ml|cl|litres?|liters?|ltr|l",
-        _metric_scale({"fl": 29.5735, "ml": 1.0, "cl": 10.0, "l": 1000.0}),
+        r"fl\.?\s?oz|ml|mls|mili|mill?ilit(?:er|re)s?|cl|litres?|liters?|ltr|lt|l",
+        _metric_scale({"fl": 29.5735, "ml": 1.0, "mil": 1.0, "cl": 10.0, "l": 1000.0}),
     ),
     _unit(
         "weight",
-        r"kg|kilos?|grams?|gr|g|lbs?|oz",
-        _metric_scale({"kg": 1000.0, "kilo": 1000.0, "lb": 453.592, "oz": 28.3495}),
+        r"kgs?|kilos?|kilograms?|mg|grams?|gramm|grm|gr|g|lbs?|oz",
+        _metric_scale({"kg": 1000.0, "kilo": 1000.0, "mg": 0.001, "lb": 453.592, "oz": 28.3495}),
     ),
     _unit("length", r"mm|cm|m", _metric_scale({"mm": 1.0, "cm": 10.0, "m": 1000.0})),
     _unit("frequency", r"ghz|mhz|khz|hz", _metric_scale({"g": 1e9, "m": 1e6, "k": 1e3})),
@@ -97,13 +97,18 @@ _UNIT_PATTERNS: tuple[_UnitPattern, ...] = (
     _unit("rpm", r"rpm", _one),
     _unit(
         "pack",
-        r"-?\s?(?:pack|pk|pcs|pieces|count|ct|rolls?|tablets|tabs|capsules|caps|pods|tea\s?bags|bags|nappies|washes"
-        r"|sheets|pouches|sticks|bars)",
-        _one,
+        r"-?\s?(?:pack|pk|pcs|pc|pieces?|count|ct|rolls?|tablets|tabs|capsules|caps|pods|tea\s?bags|bags|nappies"
+        r"|washes|sheets|pouches|sticks|bars|tablet|kapsul|kaplet|biji|lembar|lbr|sachets?|butir|buah|lusin|dozen)",
+        _metric_scale({"lusin": 12.0, "dozen": 12.0}),  # Indonesian sellers count in dozens (lusin)
     ),
 )
-# "Pack of 4", "x4" (a token of its own: "29 x 2.3" is a size, not a pack).
-_PACK_OF = re.compile(r"\bpack of (\d{1,4})\b|(?<![\w.])x(\d{1,3})(?![\w.])")
+# "Pack of 4", "x4" (a token of its own: "29 x 2.3" is a size, not a pack), "12's", "isi 12" (Indonesian:
+# contains 12; "isi 500 ml" is an amount).
+_AMOUNT_UNIT = r"(?:kgs?|kilo|grams?|grm|gr|g|mg|ml|mili|liter|litre|ltr|lt|l|cm|mm|m|mah|w|v|gb|tb|inch)(?![a-z])"
+_PACK_OF = re.compile(
+    r"\bpack of (\d{1,4})\b|(?<![\w.])x(\d{1,3})(?![\w.])|(?<![\w.,])(\d{1,4})\s?['’`]s\b"
+    rf"|\bisi\s?(\d{{1,4}})(?![\w.,]|\s?[.,]?\d|\s?{_AMOUNT_UNIT})"
+)
 # Clothing and shoe sizes: "Size XL", "UK 9.5", "(M)"; jeans: "W32 L30", "Waist 32".
 _LETTER_SIZES = {
     "xxs": "XXS", "xs": "XS", "s": "S", "m": "M", "l": "L", "xl": "XL", "xxl": "XXL", "2xl": "XXL", "xxxl": "XXXL",
@@ -111,7 +116,7 @@ _LETTER_SIZES = {
 }  # fmt: skip
 _LETTER_SIZE = "|".join(sorted(_LETTER_SIZES, key=len, reverse=True))
 _SIZE = re.compile(
-    rf"\b(?:uk\s?size|size|sz|uk|eu|us)\s?(\d{{1,2}}(?:\.5)?|{_LETTER_SIZE})(?![\w.])|\(({_LETTER_SIZE})\)"
+    rf"\b(?:uk\s?size|size|sz|ukuran|uk|eu|us)\s?(\d{{1,2}}(?:\.5)?|{_LETTER_SIZE})(?![\w.])|\(({_LETTER_SIZE})\)"
 )
 _WAIST = re.compile(r"\b(?:w|waist\s?)(\d{2})(?![\w.])")
 _LEG = re.compile(r"\b(?:l|leg\s?)(\d{2})(?![\w.])")
@@ -122,11 +127,11 @@ _MEMORY_SIZES_GB = frozenset({8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0})
 
 
 def _parse_number(text: str) -> float:
-    """'3,5' is a decimal comma; '4,000' (three digits after the comma) is a thousands separator."""
-    if "," in text:
-        whole, _, fraction = text.partition(",")
-        text = whole + fraction if len(fraction) == 3 else f"{whole}.{fraction}"
-    return float(text)
+    """'3,5' is a decimal comma; three digits after a comma or dot are thousands: '4,000', '2.000' (Indonesian)."""
+    whole, _, fraction = text.replace(",", ".").partition(".")
+    if len(fraction) == 3 and not whole.startswith("0"):
+        return float(whole + fraction)
+    return float(f"{whole}.{fraction}" if fraction else whole)
 
 
 def _rounded(value: float) -> float:
@@ -152,7 +157,7 @@ def extract_quantities(text: str) -> dict[str, frozenset[Quantity]]:
             if value > 0:
                 found.setdefault(unit.family, set()).add(_rounded(value))
     for match in _PACK_OF.finditer(text):
-        count = int(match.group(1) or match.group(2))
+        count = int(next(group for group in match.groups() if group))
         if count > 0:
             found.setdefault("pack", set()).add(float(count))
     for number_or_letters, letters in _SIZE.findall(text):

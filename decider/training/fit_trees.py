@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
@@ -39,6 +40,9 @@ from decider.pairs import CandidatePairs
 
 CALIBRATION_METHODS = ("isotonic", "sigmoid")
 CALIBRATION_FOLDS = 5
+# Each cross-validated fit's calibrated out-of-fold valid probabilities, in valid's order: what a later
+# step chooses on (decider.training.cross_encoder). Kept beside the decider while it lives, never saved.
+_OUT_OF_FOLD: WeakKeyDictionary[GradientBoostingDecider, np.ndarray] = WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -154,7 +158,14 @@ def fit_decider_cross_validated(
         {"method": method, "valid_log_loss_cv": losses, "folds": len(folds)},
         params, seed, classifier, train_y, valid_y, valid_p, threshold, target_precision,
     )
-    return _decider(model, threshold, metadata, known)
+    decider = _decider(model, threshold, metadata, known)
+    _OUT_OF_FOLD[decider] = valid_p
+    return decider
+
+
+def out_of_fold_probabilities(decider: GradientBoostingDecider) -> np.ndarray | None:
+    """The valid probabilities ``fit_decider_cross_validated`` chose ``decider``'s threshold on, if it fitted it."""
+    return _OUT_OF_FOLD.get(decider)
 
 
 def fit_score_calibration(method: str, scores: np.ndarray, labels: np.ndarray) -> ScoreCalibration:

@@ -3,8 +3,9 @@
 Steps, each timed in the report:
   1. contrastive fine-tuning of the text encoder on the train split's pairs (optional)
   2. PCA to 128-d fitted on the domain's listings
-  3. hard negatives mined from each train and valid listing's nearest neighbours (labeled by truth
-     clusters, else by the products the split's positive pairs imply)
+  3. the pairs the worker's candidate channels would bring (nearest vectors and BM25 matches)
+     among the train and among the valid listings, labeled by truth clusters, else by the
+     products the split's positive pairs imply
   4. the known products: the train listings with their product, for the known-product features
   5. the decider, twice: trees grown on train and valid, and on valid alone, each calibrated and
      thresholded on out-of-fold valid scores; the better of the two on those scores is kept
@@ -31,8 +32,9 @@ from decider.known_products import KnownProducts
 from decider.models.gradient_boosting import GradientBoostingDecider
 from decider.pairs import CandidatePairs
 from decider.training.config import TrainConfig
+from decider.training.cross_encoder import attach_cross_encoder
 from decider.training.fit_trees import fit_decider_cross_validated
-from decider.training.mining import mine_hard_negatives
+from decider.training.mining import at_most, mine_candidate_pairs
 from decider.training.products import known_products
 from encoders.listing import listing_text
 from encoders.reducer import PcaReducer
@@ -49,7 +51,7 @@ class TrainReport:
     model_version: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
     train_pairs: int = 0
-    mined_negatives: int = 0
+    mined: dict[str, Any] = field(default_factory=dict)
     valid: dict[str, Any] = field(default_factory=dict)
     finetune: dict[str, Any] = field(default_factory=dict)
     decider: dict[str, Any] = field(default_factory=dict)
@@ -79,16 +81,26 @@ def train_model(data_dir: Path, out_dir: Path, config: TrainConfig) -> TrainRepo
         rows = [index for index, listing_id in enumerate(ids) if listing_id in seen]
         reducer = PcaReducer.fit(full[rows], dim=config.dim, source=encoder.version)
         vectors = dict(zip(ids, reducer.transform(full)))
-    with report.timed("mine_hard_negatives"):
-        mined = mine_hard_negatives(dataset, train_pairs, vectors, config.mined_neighbours)
+    with report.timed("mine_candidate_pairs"):
+        channels = {"dense": config.candidates, "lexical": config.lexical_candidates}
+        mined = mine_candidate_pairs(dataset, train_pairs, vectors, **channels)
+        mined = at_most(mined, config.max_mined_pairs, config.seed)
         # Valid gets its own, so the threshold is chosen on pairs shaped like the stream's candidates.
-        mined_valid = mine_hard_negatives(dataset, valid_pairs, vectors, config.mined_neighbours)
-    report.train_pairs, report.mined_negatives = len(train_pairs) + len(mined), len(mined) + len(mined_valid)
+        mined_valid = mine_candidate_pairs(dataset, valid_pairs, vectors, **channels)
+    report.train_pairs = len(train_pairs) + len(mined)
+    report.mined = {
+        split: {"pairs": len(found), "duplicates": sum(pair.label for pair in found)}
+        for split, found in (("train", mined), ("valid", mined_valid))
+    }
     with report.timed("decider"):
-        known = known_products(dataset, train_pairs, vectors) if config.known_products else None
+        known = known_products(dataset, train_pairs, vectors) if config.known_products is not False else None
         valid_set, valid_labels = labeled_pairs(vectors, dataset.listings, [*valid_pairs, *mined_valid])
         train_set, train_labels = labeled_pairs(vectors, dataset.listings, [*train_pairs, *mined])
         decider = best_decider(train_set, train_labels, valid_set, valid_labels, known, config, report)
+    with report.timed("cross_encoder"):
+        decider = attach_cross_encoder(
+            decider, train_set, train_labels, valid_set, valid_labels, out_dir, config, report
+        )
     model = ModelBundle(encoder=encoder, reducer=reducer, decider=decider)
     model.save(out_dir)
     report.model_version = model.version
@@ -112,23 +124,39 @@ def best_decider(
     config: TrainConfig,
     report: TrainReport,
 ) -> GradientBoostingDecider:
-    """Trees grown on train and valid, or on valid alone: whichever scores better out of fold on valid.
+    """The trees that score best out of fold on valid: grown on train and valid or on valid alone, with
+    or without the known-product features (unless ``config.known_products`` says which).
 
     Train pairs can mislead the trees: an encoder fine-tuned on them has memorised them (their
-    cosine is higher than new listings ever reach), and their listings are the known products.
-    Neither scheme wins on every set (see the README), so each run chooses, on valid scores that
-    neither candidate's trees were grown on.
+    cosine is higher than new listings ever reach), and their listings are the known products,
+    which help where valid's products were seen in training and cost F1 where they are new.
+    Neither choice wins on every set (see the README), so each run chooses, on valid scores that
+    none of the candidates' trees were grown on.
     """
-    options = {"train+valid": (train_set, train_labels), "valid": (None, None)}
+    schemes = {"train+valid": (train_set, train_labels), "valid": (None, None)}
+    with_known = [True, False] if config.known_products is None and known is not None else [known is not None]
     fitted = {
-        scheme: fit_decider_cross_validated(
-            pairs, labels, valid_set, valid_labels, target_precision=config.target_precision, seed=config.seed, known=known
+        (scheme, uses_known): fit_decider_cross_validated(
+            pairs,
+            labels,
+            valid_set,
+            valid_labels,
+            target_precision=config.target_precision,
+            seed=config.seed,
+            known=known if uses_known else None,
         )
-        for scheme, (pairs, labels) in options.items()
+        for uses_known in with_known
+        for scheme, (pairs, labels) in schemes.items()
     }
-    f1 = {scheme: decider.metadata["valid_at_threshold"]["f1"] for scheme, decider in fitted.items()}
-    chosen = max(f1, key=f1.__getitem__)  # ties keep train+valid, the larger training set
-    report.decider = {"chosen": chosen, "valid_f1_out_of_fold": f1}
+    f1 = {key: decider.metadata["valid_at_threshold"]["f1"] for key, decider in fitted.items()}
+    chosen = max(f1, key=f1.__getitem__)  # ties keep the first: train+valid, with known products
+    report.decider = {
+        "chosen": chosen[0],
+        "known_products": chosen[1],
+        "why": "best out-of-fold F1 on valid among "
+        + ", ".join(f"{scheme}{' + known products' if uses else ''} {f1[(scheme, uses)]:.4f}" for scheme, uses in f1),
+        "valid_f1_out_of_fold": {f"{scheme}{'+known' if uses else ''}": value for (scheme, uses), value in f1.items()},
+    }
     return fitted[chosen]
 
 

@@ -22,15 +22,21 @@ class ListingRecord:
     codes: tuple[str, ...] = ()  # normalised identifiers, at most MAX_CODES_PER_LISTING
     first_seen_ms: int | None = None  # when the listing was first stored; None = created_at
     text: str = ""  # what the lexical (BM25) channel indexes, where the collection has one
+    match_group: str | None = None  # the group of earlier listings it matched; None = its own id
 
 
 @dataclass(frozen=True)
 class Neighbour:
-    """A stored listing found by a vector search or by a shared identifier code."""
+    """A stored listing found by a vector or BM25 search, or as a member of a match group."""
 
     listing_id: str
     similarity: float  # inner product of normalised vectors, i.e. cosine similarity
     created_at_ms: int
     attributes: Mapping[str, Any] | None = None
-    codes: tuple[str, ...] = ()
     first_seen_ms: int = 0
+    match_group: str = ""  # "" where the collection predates match groups
+
+    @property
+    def group(self) -> str:
+        """The match group it belongs to: its own id until it matched an earlier listing."""
+        return self.match_group or self.listing_id

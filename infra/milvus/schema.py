@@ -17,6 +17,9 @@ price                 FLOAT; NaN when unknown (a sentinel, because nullable fiel
                       Milvus >= 2.5 and NaN can never be mistaken for a real price)
 attributes            VARCHAR(8192), the fields a decider reads as JSON; "" when none
 codes                 ARRAY<VARCHAR(64)>, at most 8 normalised product identifiers
+match_group           VARCHAR(256): the group of earlier listings this one matched (the group of
+                      its best match; its own id until it matches), so that a listing joining a
+                      group is compared with the whole group (collections created since 0.x)
 lexical_text          VARCHAR(2048) through the standard analyzer: the listing text (only
                       in collections created with the lexical channel on)
 lexical_sparse        SPARSE_FLOAT_VECTOR that Milvus' BM25 function derives from
@@ -31,8 +34,9 @@ imports it.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +63,7 @@ PRICE_UNKNOWN = float("nan")
 TEXT_FIELD = "text_vector"
 IMAGE_FIELD = "image_vector"
 FIRST_SEEN_FIELD = "first_seen"
+MATCH_GROUP_FIELD = "match_group"
 # The lexical channel: Milvus' BM25 function turns the analysed text into a sparse vector (Milvus Lite,
 # servers >= 2.5). Only collections created with the channel on have these two fields.
 LEXICAL_TEXT_FIELD = "lexical_text"
@@ -69,9 +74,10 @@ LEXICAL_METRIC = "BM25"
 REQUIRED_FIELDS = (
     TEXT_FIELD, IMAGE_FIELD, "has_image", "created_at", FIRST_SEEN_FIELD, ATTRIBUTES_FIELD, CODES_FIELD
 )
-# What each read asks for: exactly what the matching decoder below reads.
+# What each read asks for: exactly what the matching decoder below reads (plus MATCH_GROUP_FIELD
+# where the collection has it).
 SEARCH_HIT_FIELDS = ["created_at", FIRST_SEEN_FIELD, ATTRIBUTES_FIELD]
-CODE_MATCH_FIELDS = ["listing_id", "created_at", FIRST_SEEN_FIELD, ATTRIBUTES_FIELD, CODES_FIELD]
+MEMBER_FIELDS = ["listing_id", *SEARCH_HIT_FIELDS, MATCH_GROUP_FIELD]
 VECTOR_FIELDS = [TEXT_FIELD, IMAGE_FIELD, "has_image"]
 
 
@@ -106,6 +112,7 @@ def collection_schema(dim: int, layout: ImageLayout, *, lexical: bool = False) -
         max_capacity=MAX_CODES_PER_LISTING,
         max_length=MAX_CODE_LENGTH,
     )
+    schema.add_field(MATCH_GROUP_FIELD, DataType.VARCHAR, max_length=MAX_ID_LENGTH)
     if lexical:
         schema.add_field(LEXICAL_TEXT_FIELD, DataType.VARCHAR, max_length=MAX_LEXICAL_TEXT_BYTES, enable_analyzer=True)
         schema.add_field(LEXICAL_FIELD, DataType.SPARSE_FLOAT_VECTOR)
@@ -196,7 +203,9 @@ def _index_spec(field_name: str, index_type: str, params: Mapping[str, int]) -> 
 # ---------------------------------------------------------------- rows
 
 
-def listing_row(record: ListingRecord, layout: ImageLayout, dim: int, *, lexical: bool = False) -> dict[str, Any]:
+def listing_row(
+    record: ListingRecord, layout: ImageLayout, dim: int, *, lexical: bool = False, groups: bool = False
+) -> dict[str, Any]:
     """The row stored for ``record``; raises ValueError when a vector is not ``dim``-d."""
     text = _as_vector(record.text_vector, dim, record.listing_id, "text_vector")
     if record.image_vector is None:
@@ -216,6 +225,8 @@ def listing_row(record: ListingRecord, layout: ImageLayout, dim: int, *, lexical
         ATTRIBUTES_FIELD: encode_attributes(record.attributes),
         CODES_FIELD: [code[:MAX_CODE_LENGTH] for code in record.codes[:MAX_CODES_PER_LISTING]],
     }
+    if groups:
+        row[MATCH_GROUP_FIELD] = record.match_group or record.listing_id
     if lexical:
         row[LEXICAL_TEXT_FIELD] = lexical_text(record.text)
     return row
@@ -236,31 +247,41 @@ def _as_vector(vector: np.ndarray, dim: int, listing_id: str, name: str) -> np.n
 def neighbour_from_hit(hit: Mapping[str, Any]) -> Neighbour:
     """A search hit (asked for :data:`SEARCH_HIT_FIELDS`) as a neighbour."""
     # Hit.id resolves the primary key whatever the server calls it ("listing_id" or "id").
+    entity = hit["entity"]
     return Neighbour(
         listing_id=str(hit.id),  # type: ignore[attr-defined]
         similarity=float(hit["distance"]),
-        created_at_ms=int(hit["entity"]["created_at"]),
-        attributes=decode_attributes(hit["entity"].get(ATTRIBUTES_FIELD)),
-        first_seen_ms=int(hit["entity"][FIRST_SEEN_FIELD]),
+        created_at_ms=int(entity["created_at"]),
+        attributes=decode_attributes(entity.get(ATTRIBUTES_FIELD)),
+        first_seen_ms=int(entity[FIRST_SEEN_FIELD]),
+        match_group=str(entity.get(MATCH_GROUP_FIELD) or ""),
     )
 
 
 def neighbour_from_text_hit(hit: Mapping[str, Any]) -> Neighbour:
     """A BM25 hit: its score is no cosine, so similarity is NaN (the decider computes it from the vectors)."""
-    found = neighbour_from_hit(hit)
-    return Neighbour(found.listing_id, float("nan"), found.created_at_ms, found.attributes, (), found.first_seen_ms)
+    return dataclasses.replace(neighbour_from_hit(hit), similarity=float("nan"))
 
 
-def neighbour_from_code_match(row: Mapping[str, Any]) -> Neighbour:
-    """A row found by identifier code (asked for :data:`CODE_MATCH_FIELDS`); similarity is NaN."""
+def neighbour_from_member(row: Mapping[str, Any]) -> Neighbour:
+    """A row found as a member of a match group (asked for :data:`MEMBER_FIELDS`); similarity is NaN."""
     return Neighbour(
         listing_id=str(row["listing_id"]),
         similarity=float("nan"),
         created_at_ms=int(row["created_at"]),
         attributes=decode_attributes(row.get(ATTRIBUTES_FIELD)),
-        codes=tuple(row.get(CODES_FIELD) or ()),
         first_seen_ms=int(row[FIRST_SEEN_FIELD]),
+        match_group=str(row.get(MATCH_GROUP_FIELD) or ""),
     )
+
+
+def string_list_literal(values: Sequence[str]) -> str:
+    """A Milvus filter list of string literals, every value escaped.
+
+    JSON's string escapes (quote, backslash, control characters as \\uXXXX) are Milvus' too, so a
+    value can never end its literal early and inject an expression.
+    """
+    return orjson.dumps(list(values)).decode()
 
 
 def vectors_from_row(row: Mapping[str, Any]) -> tuple[str, tuple[np.ndarray, np.ndarray | None]]:

@@ -22,7 +22,6 @@ from typing import Any, TypeVar
 
 import grpc
 import numpy as np
-import orjson
 from pymilvus import DataType, MilvusClient
 from pymilvus.exceptions import MilvusException
 
@@ -30,13 +29,12 @@ from infra.milvus.errors import StoreError, StoreVersionMismatch
 from infra.milvus.failures import FAILURES, translate
 from infra.milvus.records import ListingRecord, Neighbour
 from infra.milvus.schema import (
-    CODE_MATCH_FIELDS,
-    CODES_FIELD,
     FIRST_SEEN_FIELD,
     IMAGE_FIELD,
     LEXICAL_FIELD,
     LEXICAL_METRIC,
-    MAX_CODE_LENGTH,
+    MATCH_GROUP_FIELD,
+    MEMBER_FIELDS,
     METRIC,
     MODEL_VERSION_PROPERTY,
     REQUIRED_FIELDS,
@@ -49,16 +47,18 @@ from infra.milvus.schema import (
     index_specs,
     lexical_text,
     listing_row,
-    neighbour_from_code_match,
     neighbour_from_hit,
+    neighbour_from_member,
     neighbour_from_text_hit,
+    string_list_literal,
     vectors_from_row,
 )
 
 log = logging.getLogger(__name__)
 
 CONSISTENCY = "Strong"  # a listing upserted a moment ago must be found by the next search
-CODE_QUERY_LIMIT = 16_384
+# Members returned per group query: a group larger than this is compared with its latest members.
+MEMBER_QUERY_LIMIT = 16_384
 DEFAULT_REQUEST_TIMEOUT_S = 30.0
 
 # Chunk sizes keep each gRPC message well under Milvus' 64 MiB request limit (a row holds two
@@ -99,6 +99,7 @@ class ListingStore:
         self._image_layout: ImageLayout | None = None
         self._lexical_requested = lexical
         self.lexical = False  # whether the open collection has the BM25 channel (see ensure_collection)
+        self.groups = False  # whether it stores match groups (collections created by this release on)
         self._client: MilvusClient | None = self._connect(token)
 
     # ---------------------------------------------------------------- lifecycle
@@ -132,7 +133,10 @@ class ListingStore:
         if not records:
             return
         layout = self._layout_or_raise()
-        rows = [listing_row(record, layout, self.dim, lexical=self.lexical) for record in _last_per_id(records)]
+        rows = [
+            listing_row(record, layout, self.dim, lexical=self.lexical, groups=self.groups)
+            for record in _last_per_id(records)
+        ]
         with self._milvus_errors("upsert"):
             for chunk in _chunks(rows, UPSERT_CHUNK_ROWS):
                 self._client_or_raise().upsert(self.collection, chunk, timeout=self._timeout)
@@ -172,7 +176,7 @@ class ListingStore:
                     anns_field=field,
                     limit=limit,
                     search_params=dict(search_params),
-                    output_fields=SEARCH_HIT_FIELDS,
+                    output_fields=self._hit_fields(),
                     consistency_level=CONSISTENCY,
                     timeout=self._timeout,
                 )
@@ -198,22 +202,25 @@ class ListingStore:
                 found.update((str(row["listing_id"]), int(row[FIRST_SEEN_FIELD])) for row in rows)
         return found
 
-    def find_by_codes(self, codes: Sequence[str], limit: int = CODE_QUERY_LIMIT) -> list[Neighbour]:
-        """Stored listings sharing any of ``codes`` (one filtered query); similarity is NaN."""
-        wanted = sorted({code[:MAX_CODE_LENGTH] for code in codes if code})
-        if not wanted:
+    def members_of(self, groups: Sequence[str], limit: int = MEMBER_QUERY_LIMIT) -> list[Neighbour]:
+        """Stored listings of any of the match ``groups`` (one filtered query; similarity NaN).
+
+        Empty where the collection predates match groups.
+        """
+        wanted = sorted({group for group in groups if group})
+        if not wanted or not self.groups:
             return []
         self._layout_or_raise()
-        with self._milvus_errors("find_by_codes"):
+        with self._milvus_errors("members_of"):
             rows = self._client_or_raise().query(
                 self.collection,
-                filter=f"array_contains_any({CODES_FIELD}, {orjson.dumps(wanted).decode()})",
-                output_fields=CODE_MATCH_FIELDS,
+                filter=f"{MATCH_GROUP_FIELD} in {string_list_literal(wanted)}",
+                output_fields=MEMBER_FIELDS,
                 limit=limit,
                 consistency_level=CONSISTENCY,
                 timeout=self._timeout,
             )
-        return [neighbour_from_code_match(row) for row in rows]
+        return [neighbour_from_member(row) for row in rows]
 
     def fetch_vectors(self, ids: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
         """Stored (text, image) vectors by listing id; unknown ids are absent, image None if none."""
@@ -306,10 +313,16 @@ class ListingStore:
             ImageLayout.VECTOR if fields[IMAGE_FIELD]["type"] == DataType.FLOAT_VECTOR else ImageLayout.ARRAY
         )
         self.lexical = self._lexical_requested and LEXICAL_FIELD in fields
+        self.groups = MATCH_GROUP_FIELD in fields
         if self._lexical_requested and not self.lexical:
             log.warning(
-                "lexical candidates off: collection %r has no BM25 field (Milvus before 2.5, or created without"
-                " the channel; a new collection gets it)", self.collection,
+                "lexical candidates (shared words, identifiers, photo hashes) off: collection %r has no BM25 field"
+                " (Milvus before 2.5, or created without the channel; a new collection gets it)", self.collection,
+            )
+        if not self.groups:
+            log.warning(
+                "match groups off: collection %r predates them, so a listing is compared with its nearest"
+                " neighbours only (a new collection gets them)", self.collection,
             )
         self._create_missing_indexes(self._image_layout)
         self._search_index_type = self._existing_index_type()
@@ -381,6 +394,9 @@ class ListingStore:
         return (int(match.group(1)), int(match.group(2))) if match else (99, 0)  # unknown: assume current
 
     # ---------------------------------------------------------------- helpers
+
+    def _hit_fields(self) -> list[str]:
+        return [*SEARCH_HIT_FIELDS, MATCH_GROUP_FIELD] if self.groups else SEARCH_HIT_FIELDS
 
     def _search_params(self, limit: int) -> dict[str, int]:
         profile = self._profiles.get(self._search_index_type or self.index_type)

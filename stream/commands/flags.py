@@ -32,7 +32,8 @@ class Cli:
 def add_flags(target: Target, model: type, *, only: Iterable[str] | None = None) -> None:
     """Each field of ``model`` (or of ``only``) as ``--field-name``, defaulting to the field's default.
 
-    A bool defaulting to False is a switch ``--name``; one defaulting to True is ``--no-name``.
+    A bool defaulting to False is a switch ``--name``; one defaulting to True is ``--no-name``; an
+    optional bool defaulting to None gets both, and reads None when neither is given.
     """
     fields = fields_of(model)
     for name in only if only is not None else fields:
@@ -63,7 +64,11 @@ def add_override(target: Target, flag: str, dest: str, info: FieldInfo, note: st
 
 def add_switch(target: Target, name: str, info: FieldInfo) -> None:
     flag = name.replace("_", "-")
-    if info.default:
+    if info.default is None:  # three states: on, off, or left to the command (None)
+        target.add_argument(
+            f"--{flag}", dest=name, action=argparse.BooleanOptionalAction, default=None, help=help_text(info)
+        )
+    elif info.default:
         target.add_argument(f"--no-{flag}", dest=name, action="store_false", help=f"leave out {help_text(info)}")
     else:
         target.add_argument(f"--{flag}", dest=name, action="store_true", help=help_text(info))

@@ -25,7 +25,7 @@ def cmd_train(options: TrainOptions, config: TrainConfig) -> int:
         "model_version": report.model_version,
         "seconds": report.seconds,
         "train_pairs": report.train_pairs,
-        "mined_negatives": report.mined_negatives,
+        "mined": report.mined,
         "finetune": report.finetune,
         "decider": report.decider,
         "valid": report.valid,

@@ -8,9 +8,10 @@ reported once, by whichever member was processed second, and a replay reports it
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -21,6 +22,7 @@ import numpy as np
 from decider.bundle import ModelBundle
 from decider.features.codes import extract_codes
 from decider.pairs import CandidatePairs
+from encoders.lexical import lexical_document
 from encoders.listing import decider_fields, listing_text
 from infra.cache import CachedVectors, EmbeddingCache
 from infra.milvus.records import ListingRecord, Neighbour
@@ -76,9 +78,14 @@ class Incoming:
 
     @cached_property
     def codes(self) -> tuple[str, ...]:
-        """Normalised identifiers from the model number and the title, for the identifier channel."""
+        """Normalised identifiers from the model number and the title."""
         found = extract_codes(self.listing.model_number, self.listing.title)
         return tuple(code.normalised for code in found)[:MAX_CODES_PER_LISTING]
+
+    @cached_property
+    def lexical(self) -> str:
+        """What the lexical channel indexes and searches: words, identifiers, photo hash."""
+        return lexical_document(self.text, self.codes, self.listing.image_phash)
 
 
 @dataclass
@@ -109,16 +116,16 @@ class DedupPipeline:
         cache: EmbeddingCache | None,
         *,
         candidates: int = 10,
-        identifier_candidates: int = 0,
         lexical_candidates: int = 0,
+        group_candidates: int = 0,
         on_scored: Callable[[CandidatePairs, np.ndarray], None] | None = None,
     ) -> None:
         self.model = model
         self.store = store
         self.cache = cache
         self.candidates = candidates
-        self.identifier_candidates = identifier_candidates
         self.lexical_candidates = lexical_candidates
+        self.group_candidates = group_candidates
         self.clock_ms = lambda: int(time.time() * 1000)
         # Evaluation hook: sees every candidate pair with its score, so the candidate stage's recall
         # can be measured and each missed pair explained (not a candidate, or scored below threshold).
@@ -132,7 +139,8 @@ class DedupPipeline:
         vectors = self._vectors(items, report)
         with report.timed("upsert"):
             first_seen = self._first_seen(items)
-            self.store.upsert([_record(item, vectors[i], first_seen[i]) for i, item in enumerate(items)])
+            records = [_record(item, vectors[i], first_seen[i]) for i, item in enumerate(items)]
+            self.store.upsert(records)
         with report.timed("cache"):
             if self.cache is not None:
                 self.cache.put_listings(
@@ -142,14 +150,24 @@ class DedupPipeline:
             neighbours = self.store.search(vectors, limit=self.candidates + SEARCH_HEADROOM)
         with report.timed("lexical_search"):
             worded_alike = self._lexical_matches(items)
-        with report.timed("identifier_lookup"):
-            neighbours = self._with_identifier_matches(items, neighbours)
+        order_keys = [(seen, item.listing.listing_id) for seen, item in zip(first_seen, items)]
         with report.timed("candidates"):
-            order_keys = [(seen, item.listing.listing_id) for seen, item in zip(first_seen, items)]
-            pairs = self._candidate_pairs(items, vectors, neighbours, worded_alike, order_keys)
-        report.candidates = len(pairs)
+            chosen = [
+                self._earlier_candidates(found, by_text, own)
+                for found, by_text, own in zip(neighbours, worded_alike, order_keys)
+            ]
+            pairs = self._candidate_pairs(items, vectors, chosen)
         with report.timed("decide"):
-            report.duplicates = self._decide(items, pairs)
+            scores = self._score(pairs)
+        with report.timed("match_groups"):
+            pairs, scores, members = self._with_group_members(items, vectors, chosen, order_keys, pairs, scores)
+        report.candidates = len(pairs)
+        if self.on_scored is not None:
+            self.on_scored(pairs, scores)
+        with report.timed("decide"):
+            report.duplicates = self._events(items, pairs, scores)
+        with report.timed("match_groups"):
+            self._store_match_groups(records, report.duplicates, [*(n for found in chosen for n in found), *members])
         return report
 
     def _vectors(self, items: Sequence[Incoming], report: PipelineReport) -> np.ndarray:
@@ -185,57 +203,84 @@ class DedupPipeline:
         return [stored.get(item.listing.listing_id, now) for item in items]
 
     def _lexical_matches(self, items: Sequence[Incoming]) -> list[list[Neighbour]]:
-        """Stored listings whose text shares the rarest words (BM25), when the channel is on."""
+        """Stored listings sharing the rarest words, identifiers or photo hash (BM25), when the channel is on."""
         if self.lexical_candidates <= 0:
             return [[] for _ in items]
-        return self.store.search_text([item.text for item in items], limit=self.lexical_candidates + SEARCH_HEADROOM)
+        return self.store.search_text([item.lexical for item in items], limit=self.lexical_candidates + SEARCH_HEADROOM)
 
-    def _with_identifier_matches(self, items: Sequence[Incoming], neighbours: list[list[Neighbour]]) -> list[list[Neighbour]]:
-        """Adds stored listings that share a model number / GTIN, whatever their vector distance."""
-        if self.identifier_candidates <= 0:
-            return neighbours
-        codes = [item.codes for item in items]
-        hits_by_code: dict[str, list[Neighbour]] = {}
-        for hit in self.store.find_by_codes([code for listing in codes for code in listing]):
-            for code in hit.codes:
-                hits_by_code.setdefault(code, []).append(hit)
-        merged = []
-        for item_codes, found in zip(codes, neighbours):
-            present = {n.listing_id for n in found}
-            sharing = {h.listing_id: h for code in item_codes for h in hits_by_code.get(code, []) if h.listing_id not in present}
-            # Most recently stored first: the later-ordering filter drops any stored after this listing.
-            ranked = sorted(sharing.values(), key=lambda hit: -hit.first_seen_ms)
-            merged.append([*found, *ranked[: self.identifier_candidates * 4]])
-        return merged
+    def _earlier_candidates(
+        self, found: Sequence[Neighbour], by_text: Sequence[Neighbour], own: tuple[int, str]
+    ) -> list[Neighbour]:
+        """The nearest earlier neighbours, then the best earlier BM25 matches not among them."""
+        by_vector = [n for n in found if _is_earlier(n, own)][: self.candidates]
+        chosen = {n.listing_id for n in by_vector}
+        lexical = [n for n in by_text if _is_earlier(n, own) and n.listing_id not in chosen][: self.lexical_candidates]
+        return by_vector + lexical
 
-    def _candidate_pairs(
+    def _with_group_members(
         self,
         items: Sequence[Incoming],
         vectors: np.ndarray,
-        neighbours: list[list[Neighbour]],
-        worded_alike: list[list[Neighbour]],
+        chosen: Sequence[Sequence[Neighbour]],
         order_keys: Sequence[tuple[int, str]],
+        pairs: CandidatePairs,
+        scores: np.ndarray,
+    ) -> tuple[CandidatePairs, np.ndarray, list[Neighbour]]:
+        """Adds, for each listing that matched, the earlier members of its matches' groups, scored.
+
+        A listing joining a large group then meets the whole group, not only its nearest members.
+        """
+        if self.group_candidates <= 0 or not self.store.groups or len(pairs) == 0:
+            return pairs, scores, []
+        group_of = {n.listing_id: n.group for found in chosen for n in found}
+        row_of = {item.listing.listing_id: row for row, item in enumerate(items)}
+        wanted: dict[int, set[str]] = {}
+        for i in np.flatnonzero(scores >= self.model.decider.threshold):
+            wanted.setdefault(row_of[pairs.query_ids[i]], set()).add(group_of[pairs.candidate_ids[i]])
+        if not wanted:
+            return pairs, scores, []
+        members = self.store.members_of(sorted(set().union(*wanted.values())))
+        by_group: dict[str, list[Neighbour]] = {}
+        for member in sorted(members, key=lambda m: (-m.first_seen_ms, m.listing_id)):  # latest first
+            by_group.setdefault(member.group, []).append(member)
+        extra: list[list[Neighbour]] = [[] for _ in items]
+        for row, groups in wanted.items():
+            seen = {n.listing_id for n in chosen[row]}
+            for member in (m for group in sorted(groups) for m in by_group.get(group, [])):
+                if member.listing_id not in seen and _is_earlier(member, order_keys[row]):
+                    seen.add(member.listing_id)
+                    extra[row].append(member)
+            extra[row] = extra[row][: self.group_candidates]
+        more = self._candidate_pairs(items, vectors, extra)
+        return pairs + more, np.concatenate([scores, self._score(more)]), members
+
+    def _store_match_groups(
+        self, records: Sequence[ListingRecord], events: Sequence[DuplicateFound], found: Sequence[Neighbour]
+    ) -> None:
+        """Each listing that matched joins the group of its best match (rewritten in one upsert)."""
+        if self.group_candidates <= 0 or not self.store.groups or not events:
+            return
+        group_of = {n.listing_id: n.group for n in found}
+        best = {event.listing_id: event.matches[0].listing_id for event in events}  # matches are sorted best first
+        joined = {listing_id: group_of.get(match, match) for listing_id, match in best.items()}
+        self.store.upsert(
+            [dataclasses.replace(r, match_group=joined[r.listing_id]) for r in records if r.listing_id in joined]
+        )
+
+    def _candidate_pairs(
+        self, items: Sequence[Incoming], vectors: np.ndarray, candidates: Sequence[Sequence[Neighbour]]
     ) -> CandidatePairs:
-        query_rows: list[int] = []
-        candidate_ids: list[str] = []
-        candidate_listings: list[Mapping[str, Any] | None] = []
-        for row, (item, found, by_text, own) in enumerate(zip(items, neighbours, worded_alike, order_keys)):
-            by_vector = [n for n in found if not np.isnan(n.similarity) and _is_earlier(n, own)][: self.candidates]
-            by_code = [n for n in found if np.isnan(n.similarity) and _is_earlier(n, own)]
-            chosen = {n.listing_id for n in by_vector}
-            lexical = [n for n in by_text if _is_earlier(n, own) and n.listing_id not in chosen][: self.lexical_candidates]
-            earlier = by_vector + lexical + by_code[: self.identifier_candidates]
-            query_rows.extend([row] * len(earlier))
-            candidate_ids.extend(n.listing_id for n in earlier)
-            candidate_listings.extend(n.attributes for n in earlier)
-        candidate_text = self._candidate_vectors(candidate_ids, items, vectors)
+        """One pair per (item, candidate), in item order."""
+        query_rows = [row for row, found in enumerate(candidates) for _ in found]
+        chosen = [n for found in candidates for n in found]
+        candidate_ids = [n.listing_id for n in chosen]
         return CandidatePairs.from_vectors(
             query_ids=[items[row].listing.listing_id for row in query_rows],
             candidate_ids=candidate_ids,
             query_text=vectors[query_rows] if query_rows else np.zeros((0, vectors.shape[1]), np.float32),
-            candidate_text=candidate_text,
+            candidate_text=self._candidate_vectors(candidate_ids, items, vectors),
             query_listings=[items[row].attributes for row in query_rows],
-            candidate_listings=candidate_listings,
+            candidate_listings=[n.attributes for n in chosen],
         )
 
     def _candidate_vectors(self, ids: Sequence[str], items: Sequence[Incoming], vectors: np.ndarray) -> np.ndarray:
@@ -251,16 +296,16 @@ class DedupPipeline:
         dim = vectors.shape[1]
         return np.array([known.get(key, np.zeros(dim, np.float32)) for key in ids], dtype=np.float32).reshape(-1, dim)
 
-    def _decide(self, items: Sequence[Incoming], pairs: CandidatePairs) -> list[DuplicateFound]:
+    def _score(self, pairs: CandidatePairs) -> np.ndarray:
+        return self.model.decider.score(pairs) if len(pairs) else np.zeros(0, dtype=np.float32)
+
+    def _events(self, items: Sequence[Incoming], pairs: CandidatePairs, scores: np.ndarray) -> list[DuplicateFound]:
         decider = self.model.decider
-        scores = decider.score(pairs) if len(pairs) else np.zeros(0, dtype=np.float32)
-        if self.on_scored is not None:
-            self.on_scored(pairs, scores)
-        if len(pairs) == 0:
-            return []
         accepted = np.flatnonzero(scores >= decider.threshold)
+        if len(accepted) == 0:
+            return []
         # Explanations cost more than scores: only for the pairs that become matches.
-        reasons = decider.explain(_rows(pairs, accepted)) if len(accepted) else []
+        reasons = decider.explain(_rows(pairs, accepted))
         matches: dict[str, list[Match]] = {}
         for i, reason in zip(accepted, reasons):
             matches.setdefault(pairs.query_ids[i], []).append(
@@ -328,7 +373,7 @@ def _record(item: Incoming, text_vector: np.ndarray, first_seen_ms: int) -> List
         attributes=item.attributes,
         codes=item.codes,
         first_seen_ms=first_seen_ms,
-        text=item.text,
+        text=item.lexical,
     )
 
 

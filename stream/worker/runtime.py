@@ -101,7 +101,7 @@ def open_runtime(settings: Settings, model: ModelBundle | None = None) -> Iterat
         store,
         cache,
         candidates=milvus.candidates,
-        identifier_candidates=milvus.identifier_candidates,
+        group_candidates=milvus.group_candidates,
         lexical_candidates=milvus.lexical_candidates if store.lexical else 0,
     )
     try:

@@ -126,7 +126,7 @@ def test_a_server_without_bm25_runs_without_the_lexical_channel(
         with caplog.at_level(logging.WARNING, logger="infra.milvus.store"):
             store.ensure_collection()
         assert not store.lexical
-        assert sum("lexical candidates off" in record.getMessage() for record in caplog.records) == 1
+        assert sum("lexical candidates (shared words, identifiers, photo hashes) off" in r.getMessage() for r in caplog.records) == 1
         text, image = clustered_unit_vectors(50, seed=3), clustered_unit_vectors(50, seed=4)
         store.upsert(records(text, image))
         assert store.search_text(["anything"], limit=5) == [[]]

@@ -261,7 +261,7 @@ def test_a_collection_without_the_lexical_channel_keeps_working_without_it(
         with caplog.at_level(logging.WARNING, logger="infra.milvus.store"):
             reopened.ensure_collection()
         assert not reopened.lexical
-        assert "lexical candidates off" in caplog.text and "\n" not in caplog.records[-1].getMessage()
+        assert "lexical candidates (shared words, identifiers, photo hashes) off" in caplog.text and "\n" not in caplog.records[-1].getMessage()
         reopened.upsert(records(unit_vectors(3, seed=2), prefix="later"))
         assert reopened.count() == 3
     finally:

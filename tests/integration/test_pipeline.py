@@ -234,18 +234,25 @@ def test_a_pair_is_found_whichever_member_is_processed_first(
     assert second.duplicates[0].matches[0].reason
 
 
-def candidates_with_and_without(
-    base: Settings, model: ModelBundle, channel: str, stored: list[dict[str, Any]], query: dict[str, Any]
-) -> tuple[list[str], list[str]]:
-    """The query's candidate ids with one nearest neighbour plus the ``channel``'s candidates, then without them."""
-    settings = Settings(
+def with_candidates(base: Settings, model: ModelBundle, **milvus: int) -> Settings:
+    return Settings(
         kafka=base.kafka.model_dump(),
         topics=base.topics.model_dump(),
-        milvus={**base.milvus.model_dump(), "candidates": 1, channel: 1},
+        milvus={**base.milvus.model_dump(), **milvus},
         redis={"url": base.redis.url.get_secret_value()},
         model={"model_dir": model.directory},
         worker=base.worker.model_dump(),
     )
+
+
+def candidates_with_and_without(
+    base: Settings, model: ModelBundle, channel: str, stored: list[dict[str, Any]], query: dict[str, Any]
+) -> tuple[list[str], list[str]]:
+    """The query's candidate ids with one nearest neighbour plus the ``channel``'s candidates, then without them.
+
+    ``channel`` is a pipeline attribute and setting: ``lexical_candidates`` or ``group_candidates``.
+    """
+    settings = with_candidates(base, model, **{"candidates": 1, "lexical_candidates": 0, "group_candidates": 0, channel: 1})
     seen: list[list[str]] = []
     with open_runtime(settings, model) as runtime:
         runtime.pipeline.process([incoming(item, i) for i, item in enumerate(stored)])
@@ -260,16 +267,29 @@ def candidates_with_and_without(
 CROWD = [listing(f"tv-{i}", f"Samsung 55 inch 4K UHD Smart LED TV model year {2015 + i}", i) for i in range(8)]
 
 
-def test_listings_sharing_a_model_number_become_candidates_beyond_the_nearest_neighbours(
+def test_listings_sharing_a_model_number_however_written_become_lexical_candidates(
     pipeline_settings: Settings, baseline_model: ModelBundle
 ) -> None:
+    """Identifiers are indexed normalised: "UE-55TU7100 KXXU" finds "UE55TU7100KXXU"."""
     target = listing("code", "UE55TU7100KXXU television", 20)
-    query = listing("query", "Samsung 55 inch 4K UHD Smart LED TV UE55TU7100KXXU", 30)
+    query = listing("query", "Samsung 55 inch 4K UHD Smart LED TV UE-55TU7100-KXXU", 30)
     with_channel, without_channel = candidates_with_and_without(
-        pipeline_settings, baseline_model, "identifier_candidates", [*CROWD, target], query
+        pipeline_settings, baseline_model, "lexical_candidates", [*CROWD, target], query
     )
     assert "code" in with_channel and len(with_channel) == 2
     assert "code" not in without_channel and len(without_channel) == 1
+
+
+def test_a_listing_reusing_a_photo_becomes_a_lexical_candidate_whatever_its_title(
+    pipeline_settings: Settings, baseline_model: ModelBundle
+) -> None:
+    target = listing("photo", "kabel data usb type c", 20, image_phash="94974F937D4C2433")
+    query = listing("query", "Samsung 55 inch 4K UHD Smart LED TV", 30, image_phash="94974f937d4c2433")
+    with_channel, without_channel = candidates_with_and_without(
+        pipeline_settings, baseline_model, "lexical_candidates", [*CROWD, target], query
+    )
+    assert with_channel[1:] == ["photo"]
+    assert without_channel == with_channel[:1]
 
 
 def test_listings_worded_alike_become_candidates_beyond_the_nearest_neighbours(
@@ -283,3 +303,24 @@ def test_listings_worded_alike_become_candidates_beyond_the_nearest_neighbours(
     )
     assert with_channel[1:] == ["worded"] and with_channel[0] != "worded"
     assert without_channel == with_channel[:1]
+
+
+def test_a_listing_that_matches_one_member_of_a_group_is_compared_with_the_whole_group(
+    pipeline_settings: Settings, baseline_model: ModelBundle
+) -> None:
+    """Group members beyond the nearest neighbours become candidates once one member matches."""
+    group = [listing(f"wh-{i}", f"Sony WH-1000XM4 wireless noise cancelling headphones black {'x' * i}", i) for i in range(5)]
+    query = listing("query", "Sony WH-1000XM4 wireless noise cancelling headphones black", 30)
+    settings = with_candidates(pipeline_settings, baseline_model, candidates=1, lexical_candidates=0)
+    seen: list[list[str]] = []
+    with open_runtime(settings, baseline_model) as runtime:
+        for offset, item in enumerate(group):  # one batch each: every member joins the group of the first
+            runtime.pipeline.process([incoming(item, offset)])
+        runtime.pipeline.on_scored = lambda pairs, _scores: seen.append(list(pairs.candidate_ids))
+        report = runtime.pipeline.process([incoming(query, 100)])
+        runtime.pipeline.group_candidates = 0
+        runtime.pipeline.process([incoming(query, 100)])
+    with_groups, without_groups = seen
+    assert sorted(with_groups) == [f"wh-{i}" for i in range(5)]
+    assert len(without_groups) == 1
+    assert sorted(m.listing_id for m in report.duplicates[0].matches) == [f"wh-{i}" for i in range(5)]

@@ -355,3 +355,68 @@ def test_pair_features_never_raise_and_stay_in_range(
         candidate = candidates[row] if row < len(candidates) and candidates[row] is not None else {}
         for name in NAMES:
             assert describe(name, float(matrix[row, COLUMN[name]]), query, candidate)
+
+
+# --- marketplace titles (Indonesian / English) ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("family", "spellings"),
+    [
+        ("weight", ["500gr", "500 gr", "500 gram", "500grm", "0,5 kg", "0.5 kilo", "500 grams"]),
+        ("weight", ["1kg", "1 kilo", "1 kilogram", "1000 gr", "1.000 gram"]),
+        ("volume", ["250ml", "250 mili", "250 mililiter", "0,25 liter"]),
+        ("volume", ["1 liter", "1 ltr", "1 lt", "1000ml", "1.000 ml"]),
+        ("pack", ["12 pcs", "12pc", "12 biji", "12 lembar", "12 sachet", "isi 12", "12's", "x12", "1 lusin"]),
+        ("battery", ["10.000mah", "10000 mAh", "10,000mAh"]),
+        ("size", ["Size XL", "ukuran XL", "uk XL"]),
+    ],
+)
+def test_marketplace_unit_spellings_normalise_to_one_value(family: str, spellings: list[str]) -> None:
+    values = {extract_quantities(f"produk {spelling} murah".lower()).get(family) for spelling in spellings}
+    assert len(values) == 1 and None not in values, values
+
+
+@pytest.mark.parametrize(
+    ("text", "family", "expected"),
+    [
+        ("masker isi 500ml", "pack", None),  # "isi" before an amount is the amount, not a count
+        ("masker isi 500ml", "volume", {500.0}),
+        ("beras isi 5 kg", "pack", None),
+        ("spidol isi 12 warna", "pack", {12.0}),
+        ("vitamin c 500mg", "weight", {0.5}),
+        ("case iphone 6s", "pack", None),
+    ],
+)
+def test_marketplace_unit_near_misses(text: str, family: str, expected: set[float] | None) -> None:
+    values = extract_quantities(text).get(family)
+    assert (set(values) if values else None) == expected
+
+
+def test_indonesian_and_english_colours_meet() -> None:
+    black_bag = listing("Tas Selempang Wanita HITAM")
+    assert features_of(black_bag, listing("Women Sling Bag Black"))["colour_match"] == 1.0
+    assert features_of(black_bag, listing("Tas Selempang Wanita Putih"))["colour_match"] == 0.0
+    assert features_of(listing("Hijab Merah Muda"), listing("Pink Hijab"))["colour_match"] == 1.0
+    assert features_of(listing("Kaos Abu-abu"), listing("Grey T-Shirt"))["colour_match"] == 1.0
+
+
+def test_boilerplate_and_language_do_not_count_as_differences() -> None:
+    seller = listing("[READY STOCK] Tas Ransel Anak ORIGINAL 100% COD Murah!!! ❤")
+    other = listing("tas ransel anak")
+    values = features_of(seller, other)
+    assert values["token_jaccard"] == 1.0 and values["trigram_jaccard"] == 1.0
+    assert values["first_word_match"] == 1.0  # "READY" is not the product's first word
+    english = features_of(listing("Sepatu Anak Hitam 500gr"), listing("Kids Shoes Black 500 gram"))
+    assert english["token_jaccard"] == 1.0 and english["numbers_jaccard"] == 1.0
+
+
+def test_percentages_of_boilerplate_are_not_product_numbers() -> None:
+    values = features_of(listing("Serum Niacinamide 10% ORIGINAL 100% 20ml"), listing("Serum Niacinamide 10% 20 ml"))
+    assert values["numbers_jaccard"] == 1.0
+    assert features_of(listing("Serum Niacinamide 10%"), listing("Serum Niacinamide 5%"))["numbers_jaccard"] == 0.0
+
+
+def test_titles_exported_as_escaped_bytes_read_as_their_text() -> None:
+    values = features_of(listing(r"Nescafe \xc3\x89clair Latte 220ml"), listing("Nescafe Eclair Latte 220 ml"))
+    assert values["token_jaccard"] == 1.0 and values["unit_volume"] == 1.0

@@ -192,7 +192,7 @@ def test_cross_validated_fit_thresholds_on_scores_no_tree_saw(splits: Splits, kn
     assert f1_at_threshold(decider, splits.test) > 0.85
     # The saved trees have seen every valid pair; the reported valid F1 comes from held-out folds.
     in_sample_f1 = f1_at_threshold(decider, splits.valid)
-    assert decider.metadata["valid_at_threshold"]["f1"] <= in_sample_f1 + 1e-9
+    assert decider.metadata["valid_at_threshold"]["f1"] <= in_sample_f1 + 1e-6  # the metadata rounds to 6 places
     probabilities = decider.score(splits.test.pairs)
     assert np.all((probabilities >= 0) & (probabilities <= 1)) and decider.calibration in CALIBRATION_METHODS
 

@@ -1,7 +1,7 @@
 import numpy as np
 
 from decider.datasets.labeled import Dataset, LabeledPair
-from decider.training.mining import mine_hard_negatives
+from decider.training.mining import lexical_neighbour_pairs, mine_candidate_pairs, mine_hard_negatives
 from decider.training.products import clusters_from_positives, known_products
 
 
@@ -25,6 +25,26 @@ def test_mined_negatives_are_other_products_and_never_pairs_another_split_labels
     assert frozenset("ab") not in keys and frozenset("cd") not in keys and frozenset("ef") not in keys
     assert frozenset("ac") not in keys, "a pair the test split labels must never be trained on"
     assert len(keys) == len(mined) == 15 - 3 - 1  # all pairs of 6 listings, less 3 duplicates and the test pair
+
+
+def test_mined_candidate_pairs_label_duplicates_and_near_misses_by_product() -> None:
+    titles = {"a": "acme drill 500w", "b": "acme drill 500 w", "f": "drill acme 500w pro", "c": "acme kettle", "d": "kettle"}
+    listings = {i: {"listing_id": i, "title": t} for i, t in titles.items()}
+    train = [LabeledPair("a", "b", 1), LabeledPair("b", "f", 1), LabeledPair("c", "d", 1)]
+    dataset = Dataset(name="t", root=None, listings=listings, split_pairs={"train": train})  # type: ignore[arg-type]
+    vectors = {i: np.eye(5, dtype=np.float32)[n] for n, i in enumerate(titles)}  # vectors say nothing
+    mined = mine_candidate_pairs(dataset, train, vectors, dense=0, lexical=2)
+    labels = {frozenset((p.left_id, p.right_id)): p.label for p in mined}
+    assert frozenset("ab") not in labels, "the split's own labeled pairs are already in it"
+    assert labels[frozenset("af")] == 1, "a duplicate the positives imply (a-b-f)"
+    assert 0 in (labels.get(frozenset("ac")), labels.get(frozenset("bc"))), "a near-miss sharing the brand"
+
+
+def test_lexical_neighbours_rank_a_shared_rare_token_first() -> None:
+    ids = ["q", "photo", "common1", "common2"]
+    documents = ["photoabc123 usb cable", "photoabc123 headphones", "usb cable", "usb cable black"]
+    pairs = lexical_neighbour_pairs(ids, documents, neighbours=1)
+    assert ("photo", "q") in pairs or ("q", "photo") in pairs
 
 
 def test_known_products_are_the_train_listings_with_a_product() -> None:

@@ -45,6 +45,7 @@ def test_parsing_keeps_the_raw_object_and_validates_it() -> None:
         (b'{"listing_id": "a", "title": "   "}', "title: Value error, title is blank"),
         (b'{"listing_id": "a", "title": "x", "price": -1}', "price: Input should be greater than or equal to 0"),
         ('{"listing_id": "' + "é" * 200 + '", "title": "x"}', "listing_id: Value error, listing_id is over 256 bytes"),
+        (b'{"listing_id": "a", "title": "x", "image_phash": "94974f93"}', "image_phash: String should match pattern"),
     ],
 )
 def test_invalid_listings_say_why_in_one_line(raw: bytes | str, reason: str) -> None:

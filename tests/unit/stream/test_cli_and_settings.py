@@ -109,6 +109,8 @@ def test_train_flags_come_from_train_config() -> None:
     assert parsed(TrainConfig, parser.parse_args(["train", "--data", "d", "--out", "o"])) == TrainConfig()
     args = parser.parse_args(["train", "--data", "d", "--out", "o", "--no-known-products", "--finetune", "--epochs", "2"])
     assert parsed(TrainConfig, args) == TrainConfig(known_products=False, finetune=True, epochs=2)
+    forced = parser.parse_args(["train", "--data", "d", "--out", "o", "--known-products"])
+    assert parsed(TrainConfig, forced).known_products is True and TrainConfig().known_products is None
 
 
 def test_option_defaults_come_from_the_option_models() -> None:
