@@ -126,6 +126,9 @@ def _valid_logits(
 def _reason_to_skip(config: TrainConfig, tree_p: np.ndarray | None, valid_labels: np.ndarray) -> str:
     if config.cross_encoder is False:
         return "switched off (cross_encoder=False)"
+    if config.cross_encoder is None and not _has_gpu(config.device):
+        # Measured: on 2 CPU cores the time box allows 34-90 steps, never enough to beat the trees (README).
+        return "no GPU: left out by default (--cross-encoder trains it on the CPU anyway)"
     if tree_p is None or len(tree_p) != len(valid_labels):
         return "no out-of-fold valid probabilities for these trees (fit_decider_cross_validated gives them)"
     return ""
@@ -159,3 +162,11 @@ def _verdict(choice: BandChoice | None, gain: float, requested: bool | None) -> 
     if gain > MIN_F1_GAIN:
         return f"cross-validated valid F1 {gain:+.4f} over the trees"
     return f"cross-validated valid F1 {gain:+.4f} over the trees, not above {MIN_F1_GAIN}: the trees decide alone"
+
+
+def _has_gpu(device: str) -> bool:
+    if device == "cpu":
+        return False
+    import torch
+
+    return bool(torch.cuda.is_available())

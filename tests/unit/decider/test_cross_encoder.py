@@ -219,9 +219,20 @@ def test_a_cross_encoder_that_knows_nothing_does_not_beat_the_trees_once_cross_v
     assert honest["banded"] <= honest["trees"] + 0.005
 
 
+def test_without_a_gpu_the_default_leaves_the_cross_encoder_out(tmp_path: Path) -> None:
+    train, valid = labeled_sets(noise=0.0, seed=7)
+    trees = fit_decider_cross_validated(train.pairs, train.labels, valid.pairs, valid.labels, seed=0)
+    report = Report()
+    kept = attach_cross_encoder(
+        trees, train.pairs, train.labels, valid.pairs, valid.labels, tmp_path, TrainConfig(device="cpu"), report
+    )
+    assert kept is trees and report.decider["cross_encoder"]["reason"].startswith("no GPU")
+
+
 def test_the_train_step_keeps_the_trees_when_the_cross_encoder_cannot_win(
-    tmp_path: Path, packaged_encoder: TextEncoder
+    tmp_path: Path, packaged_encoder: TextEncoder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr("decider.training.cross_encoder._has_gpu", lambda _device: True)  # decide as on a GPU
     train, valid = labeled_sets(noise=0.0, seed=7)  # each product's own vector: the trees are perfect
     trees = fit_decider_cross_validated(train.pairs, train.labels, valid.pairs, valid.labels, seed=0)
     assert trees.metadata["valid_at_threshold"]["f1"] == 1.0 and out_of_fold_probabilities(trees) is not None
