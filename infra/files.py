@@ -1,9 +1,11 @@
-"""Files that readers may open at any moment: written beside the target, then renamed into place."""
+"""Files and folders that readers may open at any moment: written beside the target, then renamed into place."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -19,3 +21,18 @@ def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
 
 def write_bytes_atomically(path: Path, content: bytes) -> None:
     write_atomically(path, lambda temporary: temporary.write_bytes(content))
+
+
+@contextmanager
+def staged_folder(folder: Path) -> Iterator[Path]:
+    """A sibling staging folder to fill; when the block ends without error it replaces ``folder`` whole,
+    so ``folder`` is never half-written (a crash leaves the previous one)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        yield staging
+        shutil.rmtree(folder, ignore_errors=True)  # a rename cannot replace a folder
+        os.replace(staging, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

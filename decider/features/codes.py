@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from infra.milvus.schema import MAX_CODES_PER_LISTING
 
@@ -27,6 +29,13 @@ _NOT_A_CODE = re.compile(
 class Code:
     normalised: str  # lower case, separators removed: what is compared
     display: str  # as the seller wrote it: what explanations show
+
+
+def listing_codes(listing: Mapping[str, Any]) -> tuple[str, ...]:
+    """A listing's normalised identifiers (model number field, then title): what is stored with it and
+    put in its lexical document, by the worker and by training alike."""
+    found = extract_codes(listing.get("model_number"), listing.get("title"))
+    return tuple(code.normalised for code in found)[:MAX_CODES_PER_LISTING]
 
 
 def extract_codes(*texts: str | None) -> tuple[Code, ...]:

@@ -21,6 +21,7 @@ import numpy as np
 
 from decider.calibration import sigmoid
 from decider.errors import DeciderError
+from decider.models.base import read_decider_json
 from decider.models.cross_encoder import CrossEncoder
 from decider.models.gradient_boosting import GradientBoostingDecider
 from decider.pairs import CandidatePairs
@@ -182,15 +183,9 @@ def banded_version(
 
 
 def _read_payload(path: Path) -> dict[str, Any]:
-    try:
-        payload = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise DeciderError(f"no banded decider at {path.parent} ({path.name} missing)") from None
-    except json.JSONDecodeError as exc:
-        raise DeciderError(f"{path} is not valid JSON: {exc}") from None
-    if payload.get("kind") != KIND or payload.get("format") != FORMAT_VERSION:
-        found = f"{payload.get('kind')!r} format {payload.get('format')}"
-        raise DeciderError(f"{path} holds {found}, expected {KIND!r} format {FORMAT_VERSION}")
+    payload = read_decider_json(path, KIND)
+    if payload.get("format") != FORMAT_VERSION:
+        raise DeciderError(f"{path} has format {payload.get('format')}, this release reads {FORMAT_VERSION}")
     return payload
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from decider.calibration import best_f1_threshold, fit_platt, sigmoid
 from decider.errors import DeciderError
+from decider.models.base import read_decider_json
 from decider.pairs import CandidatePairs
 
 DECIDER_FILE = "decider.json"
@@ -80,14 +81,7 @@ class ThresholdDecider:
     @classmethod
     def load(cls, directory: Path) -> "ThresholdDecider":
         path = directory / DECIDER_FILE
-        try:
-            payload = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise DeciderError(f"no decider at {path}") from None
-        except json.JSONDecodeError as exc:
-            raise DeciderError(f"{path} is not valid JSON: {exc}") from None
-        if payload.get("kind") != KIND:
-            raise DeciderError(f"{path} holds a {payload.get('kind')!r} decider, expected {KIND!r}")
+        payload = read_decider_json(path, KIND)
         decider = cls(
             slope=float(payload["slope"]),
             intercept=float(payload["intercept"]),

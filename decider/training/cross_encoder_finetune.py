@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -33,6 +31,7 @@ from decider.models.cross_encoder import (
     tokenize_pairs,
 )
 from encoders.text import default_text_model_path, pick_device
+from infra.files import staged_folder
 
 TRAINING_FILE = "cross-encoder.json"
 # Steps timed before the learning-rate schedule is fitted to what the time box allows.
@@ -243,12 +242,8 @@ def _save(
     device: torch.device,
     pairs: int,
 ) -> None:
-    """Write into a sibling staging folder, then rename: ``out_dir`` is never half-written."""
-    out_dir = fit.out_dir
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
+    """Write into a staging folder that replaces ``fit.out_dir`` whole: it is never half-written."""
+    with staged_folder(fit.out_dir) as staging:
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
         metadata = {
@@ -262,7 +257,3 @@ def _save(
             },
         }
         (staging / TRAINING_FILE).write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        shutil.rmtree(out_dir, ignore_errors=True)
-        os.replace(staging, out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)

@@ -150,12 +150,12 @@ def best_decider(
     }
     f1 = {key: decider.metadata["valid_at_threshold"]["f1"] for key, decider in fitted.items()}
     chosen = max(f1, key=f1.__getitem__)  # ties keep the first: train+valid, with known products
+    label = {(scheme, uses): f"{scheme}{'+known' if uses else ''}" for scheme, uses in f1}
     report.decider = {
-        "chosen": chosen[0],
+        "chosen": label[chosen],
         "known_products": chosen[1],
-        "why": "best out-of-fold F1 on valid among "
-        + ", ".join(f"{scheme}{' + known products' if uses else ''} {f1[(scheme, uses)]:.4f}" for scheme, uses in f1),
-        "valid_f1_out_of_fold": {f"{scheme}{'+known' if uses else ''}": value for (scheme, uses), value in f1.items()},
+        "why": "best out-of-fold F1 on valid among " + ", ".join(f"{label[k]} {value:.4f}" for k, value in f1.items()),
+        "valid_f1_out_of_fold": {label[key]: value for key, value in f1.items()},
     }
     return fitted[chosen]
 

@@ -10,7 +10,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer
 
 from decider.datasets.labeled import Dataset, LabeledPair
-from decider.features.codes import extract_codes
+from decider.features.codes import listing_codes
 from decider.training.products import products_of
 from encoders.lexical import lexical_document
 from encoders.listing import listing_text
@@ -107,8 +107,7 @@ def lexical_documents(listings: Mapping[str, Mapping[str, Any]], ids: Sequence[s
     documents = []
     for listing_id in ids:
         listing = listings[listing_id]
-        codes = [code.normalised for code in extract_codes(listing.get("model_number"), listing.get("title"))]
-        documents.append(lexical_document(listing_text(listing), codes, listing.get("image_phash")))
+        documents.append(lexical_document(listing_text(listing), listing_codes(listing), listing.get("image_phash")))
     return documents
 
 
@@ -154,10 +153,3 @@ def at_most(pairs: Sequence[LabeledPair], limit: int, seed: int) -> list[Labeled
     others = [pair for pair in pairs if pair.label == 0]
     keep = np.random.default_rng(seed).choice(len(others), size=max(limit - len(duplicates), 0), replace=False)
     return duplicates + [others[i] for i in sorted(keep)]
-
-
-def mine_hard_negatives(
-    dataset: Dataset, pairs: Sequence[LabeledPair], vectors: Mapping[str, np.ndarray], neighbours: int
-) -> list[LabeledPair]:
-    """The negatives among each listing's ``neighbours`` nearest vectors (see :func:`mine_candidate_pairs`)."""
-    return [pair for pair in mine_candidate_pairs(dataset, pairs, vectors, dense=neighbours) if pair.label == 0]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import time
 from collections.abc import Mapping, Sequence
@@ -30,6 +29,7 @@ from encoders.training.config import FinetuneConfig, FinetuneReport
 from encoders.training.objective import ContrastiveObjective
 from encoders.training.pairs import PreparedPairs, prepare_pairs
 from encoders.training.steps import Step, epochs_done, plan_steps
+from infra.files import staged_folder
 
 FINETUNE_FILE = "finetune.json"
 FORMAT_VERSION = 1
@@ -162,12 +162,8 @@ def _save(
     report: FinetuneReport,
     device: torch.device,
 ) -> None:
-    """Write into a sibling staging folder, then rename: ``out_dir`` is never half-written."""
-    out_dir = report.out_dir
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
+    """Write into a staging folder that replaces ``report.out_dir`` (empty, checked before training) whole."""
+    with staged_folder(report.out_dir) as staging:
         model.save_pretrained(staging)  # safetensors, the default since transformers 4.35
         tokenizer.save_pretrained(staging)
         _copy_sentence_transformers_files(base.path, staging)
@@ -175,11 +171,6 @@ def _save(
         (staging / "README.md").write_text(_model_card(name, base, data, report), encoding="utf-8")
         metadata = _metadata(name, base, data, config, report, device)
         (staging / FINETUNE_FILE).write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        if out_dir.exists():
-            out_dir.rmdir()  # empty, checked before training; rename cannot replace a folder
-        os.replace(staging, out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _copy_sentence_transformers_files(base_path: Path, staging: Path) -> None:

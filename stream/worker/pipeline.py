@@ -20,13 +20,13 @@ from typing import Any
 import numpy as np
 
 from decider.bundle import ModelBundle
-from decider.features.codes import extract_codes
+from decider.features.codes import listing_codes
 from decider.pairs import CandidatePairs
 from encoders.lexical import lexical_document
 from encoders.listing import decider_fields, listing_text
 from infra.cache import CachedVectors, EmbeddingCache
 from infra.milvus.records import ListingRecord, Neighbour
-from infra.milvus.schema import MAX_CODES_PER_LISTING, MAX_LABEL_LENGTH
+from infra.milvus.schema import MAX_LABEL_LENGTH
 from infra.milvus.store import ListingStore
 from stream.events import (
     DeciderRef,
@@ -79,8 +79,7 @@ class Incoming:
     @cached_property
     def codes(self) -> tuple[str, ...]:
         """Normalised identifiers from the model number and the title."""
-        found = extract_codes(self.listing.model_number, self.listing.title)
-        return tuple(code.normalised for code in found)[:MAX_CODES_PER_LISTING]
+        return listing_codes(self.fields)
 
     @cached_property
     def lexical(self) -> str:

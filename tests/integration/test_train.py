@@ -32,7 +32,7 @@ def test_train_then_eval_and_load(
     out = tmp_path / "model"
     code = main([
         "train", "--data", str(labeled_set), "--out", str(out), "--finetune", "--epochs", "1", "--max-minutes", "0.05",
-        "--device", "cpu", "--seed", "3", "--json",
+        "--device", "cpu", "--seed", "3", "--known-products", "--json",
     ])
     assert code == 0
     report = last_json(capsys)

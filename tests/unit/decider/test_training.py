@@ -1,7 +1,7 @@
 import numpy as np
 
 from decider.datasets.labeled import Dataset, LabeledPair
-from decider.training.mining import lexical_neighbour_pairs, mine_candidate_pairs, mine_hard_negatives
+from decider.training.mining import lexical_neighbour_pairs, mine_candidate_pairs
 from decider.training.products import clusters_from_positives, known_products
 
 
@@ -12,14 +12,14 @@ def test_products_implied_by_positive_pairs_are_transitive() -> None:
     assert "x" not in clusters
 
 
-def test_mined_negatives_are_other_products_and_never_pairs_another_split_labels() -> None:
+def test_mined_pairs_of_other_products_are_negatives_and_never_pairs_another_split_labels() -> None:
     listings = {i: {"listing_id": i, "title": i} for i in "abcdef"}
     train = [LabeledPair("a", "b", 1), LabeledPair("c", "d", 1), LabeledPair("e", "f", 1)]
     test = [LabeledPair("a", "c", 0)]
     dataset = Dataset(name="t", root=None, listings=listings, split_pairs={"train": train, "test": test})  # type: ignore[arg-type]
     rng = np.random.default_rng(0)
     vectors = {i: v / np.linalg.norm(v) for i, v in zip(listings, rng.normal(size=(6, 8)).astype(np.float32))}
-    mined = mine_hard_negatives(dataset, train, vectors, neighbours=5)
+    mined = mine_candidate_pairs(dataset, train, vectors, dense=5)
     keys = {frozenset((p.left_id, p.right_id)) for p in mined}
     assert mined and all(p.label == 0 for p in mined)
     assert frozenset("ab") not in keys and frozenset("cd") not in keys and frozenset("ef") not in keys
