@@ -82,6 +82,20 @@ class CandidatePairs:
             ],
         )
 
+    def rows(self, indices: Sequence[int] | np.ndarray) -> "CandidatePairs":
+        """The pairs at ``indices``, in that order."""
+        pick = [int(i) for i in indices]
+        return CandidatePairs(
+            query_ids=[self.query_ids[i] for i in pick],
+            candidate_ids=[self.candidate_ids[i] for i in pick],
+            text_similarity=self.text_similarity[pick],
+            image_similarity=self.image_similarity[pick],
+            query_text=self.query_text[pick],
+            candidate_text=self.candidate_text[pick],
+            query_listings=[self.query_listings[i] for i in pick] if self.query_listings else [],
+            candidate_listings=[self.candidate_listings[i] for i in pick] if self.candidate_listings else [],
+        )
+
 
 def _padded(listings: Sequence[Mapping[str, Any] | None], size: int) -> list[Mapping[str, Any] | None]:
     return [*listings, *[None] * (size - len(listings))]

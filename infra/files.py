@@ -36,3 +36,10 @@ def staged_folder(folder: Path) -> Iterator[Path]:
         os.replace(staging, folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def require_new_folder(out_dir: Path, flag: str, error: type[Exception] = FileExistsError) -> None:
+    """Refuses an ``out_dir`` that exists and is not an empty folder; checked before a long training, so a
+    bad path fails in a second, not after the run."""
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise error(f"{out_dir} already exists and is not an empty folder; pick a new {flag} or remove it")

@@ -59,6 +59,11 @@ class DuplicateFound(BaseModel):
     model_version: str
     detected_at: str
     source: SourcePosition
+    photo_error: str | None = Field(
+        default=None,
+        description="why the listing's photo could not be used (it was matched on text alone), e.g."
+        " 'timeout: …'; null when it had none or it loaded",
+    )
 
 
 @dataclass(frozen=True)

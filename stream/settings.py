@@ -117,6 +117,32 @@ class EncoderSettings(BaseSettings):
     max_length: int = Field(default=64, ge=8, le=512)
 
 
+class PhotoSettings(BaseSettings):
+    """Where listing photos come from and how far the worker trusts them (``image`` / ``images``)."""
+
+    model_config = _config("DEDUP_PHOTOS_")
+
+    enabled: bool = Field(default=True, description="load listing photos (hash them; embed them when the model can)")
+    root: Path | None = Field(default=None, description="folder that relative photo paths are read from; unset: none")
+    allowed_hosts: str = Field(
+        default="",
+        description="comma-separated hosts photos may be fetched from over http(s); '*' any public host; empty: none",
+    )
+    connect_timeout_s: float = Field(default=2.0, gt=0, le=60)
+    read_timeout_s: float = Field(default=5.0, gt=0, le=300)
+    max_bytes: int = Field(default=8 * 1024 * 1024, ge=1_024, description="largest photo file accepted")
+    max_pixels: int = Field(default=40_000_000, ge=1_024, description="largest photo accepted (decompression bombs)")
+    threads: int = Field(default=8, ge=1, le=256, description="photo downloads and decodes in flight")
+    candidates: int = Field(
+        default=10, ge=0, le=1_000, description="extra candidates from the nearest photos (needs an image encoder)"
+    )
+
+    def hosts(self) -> frozenset[str] | None:
+        """None: any public host; an empty set: no network fetching."""
+        names = {host.strip().lower() for host in self.allowed_hosts.split(",") if host.strip()}
+        return None if "*" in names else frozenset(names)
+
+
 class ModelSettings(BaseSettings):
     """The model folder holds the reducer and the decider (what ``dedup train`` writes)."""
 
@@ -152,6 +178,7 @@ CONCERNS: dict[str, type[BaseSettings]] = {
     "milvus": MilvusSettings,
     "redis": RedisSettings,
     "encoder": EncoderSettings,
+    "photos": PhotoSettings,
     "model": ModelSettings,
     "worker": WorkerSettings,
 }
@@ -165,6 +192,7 @@ class Settings:
     milvus: MilvusSettings
     redis: RedisSettings
     encoder: EncoderSettings
+    photos: PhotoSettings
     model: ModelSettings
     worker: WorkerSettings
 

@@ -11,19 +11,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-PHASH_BITS = 64
+from encoders.images.phash import PHASH_BITS, parse_phash
+
 # At or below this many differing bits two hashes are taken as the same photo, re-encoded or resized.
 SAME_PHOTO_MAX_BITS = 6
-
-
-def parse_phash(value: Any) -> int | None:
-    """The hash as an integer, or None when absent or not 16 hex digits."""
-    if not isinstance(value, str) or len(value) != PHASH_BITS // 4:
-        return None
-    try:
-        return int(value, 16)
-    except ValueError:
-        return None
 
 
 def photo_hash_bits(first: Mapping[str, Any], second: Mapping[str, Any]) -> float:

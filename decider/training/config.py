@@ -59,5 +59,13 @@ class TrainConfig:
     # About 80 steps of 32 pairs on two CPU cores; a GPU finishes the epochs well within it.
     cross_encoder_minutes: float = Field(default=5.0, gt=0, description="time box for fine-tuning the cross-encoder")
     cross_encoder_epochs: int = Field(default=2, ge=1, description="cross-encoder fine-tuning epochs")
+    image_model: Path | None = Field(
+        default=None,
+        description="a `dedup train-image` folder: photos are embedded and compared (and the model carries it);"
+        " without it photos give perceptual hashes only",
+    )
+    photos_root: Path | None = Field(
+        default=None, description="folder the listings' photo paths are relative to (default: the data folder)"
+    )
     device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="where the encoder runs")
     progress: bool = Field(default=True, description="progress bars on stderr")

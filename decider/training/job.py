@@ -9,6 +9,8 @@ Steps, each timed in the report:
   4. the known products: the train listings with their product, for the known-product features
   5. the decider, twice: trees grown on train and valid, and on valid alone, each calibrated and
      thresholded on out-of-fold valid scores; the better of the two on those scores is kept
+Where listings name photos, each photo's perceptual hash (and, with ``--image-model``, its vector) is
+computed first, so that the trees learn the photo features the worker computes.
 The folder is what ``dedup run --model`` loads; nothing else is needed at serving time.
 """
 
@@ -21,13 +23,14 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
 from decider.bundle import ENCODER_FOLDER, ModelBundle
 from decider.datasets.candidate_pairs import labeled_pairs
 from decider.datasets.labeled import Dataset, LabeledPair, load_dataset
+from decider.datasets.listing_photos import has_photos, read_listing_photos
 from decider.known_products import KnownProducts
 from decider.models.gradient_boosting import GradientBoostingDecider
 from decider.pairs import CandidatePairs
@@ -42,6 +45,9 @@ from encoders.text import TextEncoder
 from encoders.training.config import FinetuneConfig
 from encoders.training.finetune import finetune_text_encoder
 
+if TYPE_CHECKING:
+    from encoders.images.encoder import ImageEncoder
+
 log = logging.getLogger(__name__)
 
 
@@ -55,6 +61,7 @@ class TrainReport:
     valid: dict[str, Any] = field(default_factory=dict)
     finetune: dict[str, Any] = field(default_factory=dict)
     decider: dict[str, Any] = field(default_factory=dict)
+    photos: dict[str, Any] = field(default_factory=dict)
 
     @contextmanager
     def timed(self, step: str) -> Iterator[None]:
@@ -81,6 +88,8 @@ def train_model(data_dir: Path, out_dir: Path, config: TrainConfig) -> TrainRepo
         rows = [index for index, listing_id in enumerate(ids) if listing_id in seen]
         reducer = PcaReducer.fit(full[rows], dim=config.dim, source=encoder.version)
         vectors = dict(zip(ids, reducer.transform(full)))
+    with report.timed("photos"):
+        images, photo_vectors = read_photos(dataset.listings, data_dir, config, report)
     with report.timed("mine_candidate_pairs"):
         channels = {"dense": config.candidates, "lexical": config.lexical_candidates}
         mined = mine_candidate_pairs(dataset, train_pairs, vectors, **channels)
@@ -94,14 +103,14 @@ def train_model(data_dir: Path, out_dir: Path, config: TrainConfig) -> TrainRepo
     }
     with report.timed("decider"):
         known = known_products(dataset, train_pairs, vectors) if config.known_products is not False else None
-        valid_set, valid_labels = labeled_pairs(vectors, dataset.listings, [*valid_pairs, *mined_valid])
-        train_set, train_labels = labeled_pairs(vectors, dataset.listings, [*train_pairs, *mined])
+        valid_set, valid_labels = labeled_pairs(vectors, dataset.listings, [*valid_pairs, *mined_valid], photo_vectors)
+        train_set, train_labels = labeled_pairs(vectors, dataset.listings, [*train_pairs, *mined], photo_vectors)
         decider = best_decider(train_set, train_labels, valid_set, valid_labels, known, config, report)
     with report.timed("cross_encoder"):
         decider = attach_cross_encoder(
             decider, train_set, train_labels, valid_set, valid_labels, out_dir, config, report
         )
-    model = ModelBundle(encoder=encoder, reducer=reducer, decider=decider)
+    model = ModelBundle(encoder=encoder, reducer=reducer, decider=decider, images=images)
     model.save(out_dir)
     report.model_version = model.version
     # Out-of-fold: the saved trees have seen every valid pair, so their own valid scores would flatter.
@@ -113,6 +122,24 @@ def train_model(data_dir: Path, out_dir: Path, config: TrainConfig) -> TrainRepo
         "out_of_fold": True,
     }
     return report
+
+
+def read_photos(
+    listings: dict[str, dict[str, Any]], data_dir: Path, config: TrainConfig, report: TrainReport
+) -> tuple["ImageEncoder | None", dict[str, np.ndarray]]:
+    """Photo hashes (in place) and, with ``--image-model``, photo vectors, when the listings name photos."""
+    images = None
+    if config.image_model is not None:
+        from encoders.images.encoder import ImageEncoder
+
+        images = ImageEncoder.load(config.image_model, device=config.device)
+    if not has_photos(listings):
+        report.photos = {"listings_with_photos": 0}
+        return images, {}
+    embed = images.reduced if images is not None else None
+    found = read_listing_photos(listings, config.photos_root or data_dir, embed, progress=config.progress)
+    report.photos = found.summary()
+    return images, found.vectors
 
 
 def best_decider(

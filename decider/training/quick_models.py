@@ -8,7 +8,7 @@ grows the gradient-boosting decider on a generated catalog. ``dedup train``
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from decider.training.mining import neighbour_pairs
 from encoders.listing import listing_text
 from encoders.reducer import PcaReducer
 from encoders.text import TextEncoder
+
+if TYPE_CHECKING:
+    from encoders.images.encoder import ImageEncoder
 
 REDUCER_SAMPLE = 5_000
 
@@ -54,12 +57,15 @@ def fit_trained_bundle(
     *,
     dim: int = 128,
     seed: int = 0,
+    photo_vectors: Mapping[str, np.ndarray] | None = None,
+    images: "ImageEncoder | None" = None,
 ) -> ModelBundle:
     """A gradient-boosting decider grown on a generated catalog (no fine-tuning): what the demo uses.
 
     Train and valid pairs come from disjoint product families of ``catalog`` (a
     :class:`decider.synthetic.catalog.SyntheticCatalog`): its labeled pairs plus each listing's nearest
-    neighbours, the pairs the worker will really ask about.
+    neighbours, the pairs the worker will really ask about. ``photo_vectors`` (from ``images``) give the
+    pairs' photo similarity; photo hashes come with the listings (``image_phash``).
     """
     reducer = fit_reducer_on_sample(encoder, reducer_listings, dim=dim, sample_size=REDUCER_SAMPLE, seed=seed)
     listings = {listing["listing_id"]: listing for listing in catalog.listings}
@@ -68,10 +74,11 @@ def fit_trained_bundle(
     for clusters in map(set, catalog.split_clusters()):
         members = {i: listings[i] for i in listings if catalog.truth[i] in clusters}
         pairs = [*catalog.pairs(clusters=clusters), *neighbour_pairs(encoder, reducer, members, catalog.truth)]
-        splits.append(labeled_pairs(vectors, listings, list({pair.key(): pair for pair in pairs}.values())))
+        unique = list({pair.key(): pair for pair in pairs}.values())
+        splits.append(labeled_pairs(vectors, listings, unique, photo_vectors))
     (train, train_labels), (valid, valid_labels) = splits
     decider = fit_decider(train, train_labels, valid, valid_labels, seed=seed)
-    return ModelBundle(encoder=encoder, reducer=reducer, decider=decider)
+    return ModelBundle(encoder=encoder, reducer=reducer, decider=decider, images=images)
 
 
 def fit_reducer_on_sample(

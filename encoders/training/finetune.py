@@ -29,7 +29,7 @@ from encoders.training.config import FinetuneConfig, FinetuneReport
 from encoders.training.objective import ContrastiveObjective
 from encoders.training.pairs import PreparedPairs, prepare_pairs
 from encoders.training.steps import Step, epochs_done, plan_steps
-from infra.files import staged_folder
+from infra.files import require_new_folder, staged_folder
 
 FINETUNE_FILE = "finetune.json"
 FORMAT_VERSION = 1
@@ -61,7 +61,7 @@ def finetune_text_encoder(
     appears complete or not at all.
     """
     out_dir = Path(out_dir)
-    _check_out_dir(out_dir)
+    require_new_folder(out_dir, "out_dir")
     data = prepare_pairs(positives, hard_negatives)
     base = _BaseModel.describe(base_model)
     torch_device = pick_device(device)
@@ -145,12 +145,6 @@ def _train(
 
 
 # --- saving --------------------------------------------------------------------------------------
-
-
-def _check_out_dir(out_dir: Path) -> None:
-    # Checked before training, so a bad path fails in a second, not after the run.
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise FileExistsError(f"{out_dir} already exists and is not an empty folder; pick a new out_dir or remove it")
 
 
 def _save(

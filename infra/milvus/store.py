@@ -149,6 +149,17 @@ class ListingStore:
         search_params = {"metric_type": METRIC, "params": self._search_params(limit)}
         return self._search("search", queries, TEXT_FIELD, limit, search_params, neighbour_from_hit)
 
+    def search_images(self, vectors: np.ndarray, limit: int) -> list[list[Neighbour]]:
+        """The ``limit`` stored listings with the most similar photos; empty lists where the collection has
+        photos only as an array field (Milvus < 2.4 allows one vector field), which cannot be searched."""
+        queries = self._as_matrix(vectors, "image search vectors")
+        if limit < 1 or self._layout_or_raise() is not ImageLayout.VECTOR:
+            return [[] for _ in range(len(queries))]
+        search_params = {"metric_type": METRIC, "params": {}}
+        return self._search(
+            "search_images", queries, IMAGE_FIELD, limit, search_params, neighbour_from_hit, only="has_image == true"
+        )
+
     def search_text(self, texts: Sequence[str], limit: int) -> list[list[Neighbour]]:
         """The ``limit`` best BM25 matches of each text, best first; empty lists without the lexical channel."""
         if not self.lexical or limit < 1:
@@ -165,8 +176,11 @@ class ListingStore:
         limit: int,
         search_params: Mapping[str, Any],
         to_neighbour: Callable[[Any], Neighbour],
+        only: str = "",
     ) -> list[list[Neighbour]]:
-        """One search call per chunk of queries against ``field``; each hit read by ``to_neighbour``."""
+        """One search call per chunk of queries against ``field``; each hit read by ``to_neighbour``.
+
+        ``only`` is a constant filter expression (never built from listing values)."""
         neighbours: list[list[Neighbour]] = []
         with self._milvus_errors(action):
             for chunk in _chunks(queries, SEARCH_CHUNK_QUERIES):
@@ -174,6 +188,7 @@ class ListingStore:
                     self.collection,
                     data=chunk,
                     anns_field=field,
+                    filter=only,
                     limit=limit,
                     search_params=dict(search_params),
                     output_fields=self._hit_fields(),

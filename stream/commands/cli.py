@@ -33,6 +33,7 @@ from stream.commands.options import (
     ReplayOptions,
     RunOptions,
     StackOptions,
+    TrainImageOptions,
     TrainOptions,
     add_service_flags,
     settings_from,
@@ -69,6 +70,8 @@ TRAIN_FLAGS = (
     "cross_encoder",
     "cross_encoder_minutes",
     "base_model",
+    "image_model",
+    "photos_root",
     "epochs",
     "learning_rate",
     "max_minutes",
@@ -107,6 +110,11 @@ def build_parser() -> OneLineParser:
     add_flags(train, TrainOptions)
     add_flags(train, TrainConfig, only=TRAIN_FLAGS)
 
+    train_image = commands.add_parser(
+        "train-image", help="pretrain the image encoder (a masked autoencoder ViT) on your own photos"
+    )
+    add_flags(train_image, TrainImageOptions)
+
     evaluate = commands.add_parser("eval", help="precision/recall/F1 of a model on labeled data")
     add_flags(evaluate, EvalOptions)
     add_service_flags(evaluate, SERVICE_FLAGS)
@@ -143,6 +151,10 @@ def dispatch(args: argparse.Namespace) -> int:
         from stream.commands.train import cmd_train
 
         return cmd_train(parsed(TrainOptions, args), parsed(TrainConfig, args))
+    if command == "train-image":
+        from stream.commands.train_image import cmd_train_image
+
+        return cmd_train_image(parsed(TrainImageOptions, args))
     if command == "eval":
         from stream.commands.evaluate import cmd_eval
 

@@ -11,13 +11,17 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
 
 from decider.bundle import ModelBundle
+
+if TYPE_CHECKING:
+    from encoders.images.encoder import ImageEncoder
 from decider.datasets.labeled import LabeledPair, load_dataset
+from decider.datasets.listing_photos import has_photos, read_listing_photos
 from decider.errors import DeciderError, ModelError
 from decider.evaluation.metrics import pairwise_scores
 from decider.evaluation.review import (
@@ -28,7 +32,9 @@ from decider.evaluation.review import (
     write_review,
 )
 from decider.pairs import CandidatePairs
+from decider.synthetic.catalog import SyntheticCatalog
 from decider.synthetic.generator import generate_catalog
+from decider.synthetic.packshots import plan_photos, set_image_paths, write_packshots
 from decider.training.quick_models import fit_baseline_bundle, fit_trained_bundle
 from encoders.errors import ReducerError
 from encoders.product_groups import pairs_within_groups
@@ -43,6 +49,8 @@ from stream.worker.runtime import load_model, open_runtime
 
 log = logging.getLogger(__name__)
 CALIBRATION_SPLITS = ("valid", "train")
+DEMO_INPUTS = "demo-inputs.json"  # what the demo's cached model was fitted on: another input refits it
+DONE_MARKER = ".complete"  # written after the last photo: a folder without it is rendered again
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,7 @@ class DemoData:
     calibration_source: str
     calibration_clusters: Mapping[str, str] | None = None
     calibration_catalog: Any = None  # a generated catalog to train the demo's decider on
+    photos_root: Path | None = None  # where the listings' photos are (generated catalogs with photos)
 
 
 def cmd_demo(options: DemoOptions, settings: Settings) -> int:
@@ -77,7 +86,7 @@ def demo_on_stack(
     data = load_demo_data(options)
     model = demo_model(options, base, data)
     run_id = uuid.uuid4().hex[:8]
-    settings = demo_settings(base, status, run_id, model)
+    settings = demo_settings(base, status, run_id, model, data.photos_root)
     log.info("demo %s: %d listings from %s, model %s", run_id, len(data.listings), data.name, model.version)
     publish_values(settings, [(listing["listing_id"], orjson.dumps(listing)) for listing in data.listings])
     scored: dict[frozenset[str], float] = {}
@@ -92,6 +101,9 @@ def demo_on_stack(
     scores = pairwise_scores(found, data.truth)
     if report:
         print_report(data, events, scores, options.show)
+        if data.photos_root is not None:
+            embedded = "hashed and embedded" if model.images is not None else "hashed (no image encoder: --image-model)"
+            print(f"photos from {data.photos_root}: {describe_photos(metrics.photos)}; {embedded}")
     review = write_pair_review(pairs_out, events, scored, data) if pairs_out is not None else {}
     return {
         "data": data.name,
@@ -102,11 +114,17 @@ def demo_on_stack(
         "candidate_recall": round(len(scored.keys() & data.truth) / len(data.truth), 4) if data.truth else None,
         **{key: round(value, 4) if isinstance(value, float) else value for key, value in scores.items()},
         "worker_events_per_s": round(metrics.processed / worker_s, 1) if worker_s else None,
+        "photos": dict(metrics.photos),
         "model_version": model.version,
         "threshold": round(model.decider.threshold, 6),
         "calibrated_on": data.calibration_source,
         **review,
     }
+
+
+def describe_photos(outcomes: Mapping[str, int]) -> str:
+    failed = {reason: count for reason, count in outcomes.items() if reason != "loaded"}
+    return f"{outcomes.get('loaded', 0)} loaded, {sum(failed.values())} failed" + (f" {failed}" if failed else "")
 
 
 def record_scores(scored: dict[frozenset[str], float], pairs: CandidatePairs, scores: np.ndarray) -> None:
@@ -142,6 +160,7 @@ def load_demo_data(options: DemoOptions) -> DemoData:
     if options.data is None:
         catalog = generate_catalog(n_products=options.products, seed=options.seed)
         calibration = generate_catalog(n_products=max(options.products, 300), seed=options.seed + 1_000)
+        photos_root = render_photos(options, catalog, calibration) if options.photos else None
         return DemoData(
             name=f"generated catalog ({options.products} products, seed {options.seed})",
             listings=list(catalog.listings),
@@ -151,11 +170,13 @@ def load_demo_data(options: DemoOptions) -> DemoData:
             calibration_source=f"generated catalog, seed {options.seed + 1_000}",
             calibration_clusters=calibration.truth,
             calibration_catalog=calibration,
+            photos_root=photos_root,
         )
     dataset = load_dataset(options.data)
     listings = list(dataset.listings.values())
     random.Random(options.seed).shuffle(listings)  # a live feed has no order that helps the matcher
     split = next((name for name in CALIBRATION_SPLITS if name in dataset.splits()), None)
+    calibration = None
     if split is not None:
         calibration_listings, calibration_pairs = dataset.listings, dataset.pairs(split)
         source = f"{dataset.name} pairs/{split}.csv"
@@ -163,17 +184,36 @@ def load_demo_data(options: DemoOptions) -> DemoData:
         calibration = generate_catalog(n_products=500, seed=options.seed + 1_000)
         calibration_listings = {listing["listing_id"]: listing for listing in calibration.listings}
         calibration_pairs, source = calibration.pairs(), f"generated catalog, seed {options.seed + 1_000}"
-        return DemoData(
-            dataset.name,
-            listings,
-            dataset.duplicate_pairs(),
-            calibration_listings,
-            calibration_pairs,
-            source,
-            calibration.truth,
-            calibration_catalog=calibration,
-        )
-    return DemoData(dataset.name, listings, dataset.duplicate_pairs(), calibration_listings, calibration_pairs, source)
+    return DemoData(
+        dataset.name,
+        listings,
+        dataset.duplicate_pairs(),
+        calibration_listings,
+        calibration_pairs,
+        source,
+        calibration.truth if calibration is not None else None,
+        calibration_catalog=calibration,
+        photos_root=options.data if has_photos(dataset.listings) else None,
+    )
+
+
+def render_photos(options: DemoOptions, catalog: SyntheticCatalog, calibration: SyntheticCatalog) -> Path:
+    """Packshots for both generated catalogs (kept for the next run of the same catalog); the photos root.
+
+    The calibration catalog's listings get their photos' perceptual hashes, which the demo's decider learns from.
+    """
+    root = options.state_dir / "photos" / f"p{options.products}-s{options.seed}"
+    for name, generated in (("catalog", catalog), ("calibration", calibration)):
+        folder = root / name
+        if (folder / DONE_MARKER).is_file():
+            set_image_paths(generated, plan_photos(generated))
+        else:
+            write_packshots(generated, folder, overwrite=True)
+            (folder / DONE_MARKER).touch()
+        for listing in generated.listings:
+            if listing["image"]:
+                listing["image"] = f"{name}/{listing['image']}"
+    return root
 
 
 def demo_model(options: DemoOptions, settings: Settings, data: DemoData) -> ModelBundle:
@@ -182,7 +222,14 @@ def demo_model(options: DemoOptions, settings: Settings, data: DemoData) -> Mode
     if options.model is not None:
         return load_model(settings, options.model)
     model_dir = demo_model_dir(options, data)
-    if (model_dir / "model.json").is_file():
+    inputs = orjson.dumps(
+        {
+            "calibrated_on": data.calibration_source,
+            "photos": data.photos_root is not None,
+            "image_model": str(options.image_model) if options.image_model else None,
+        }
+    )
+    if (model_dir / "model.json").is_file() and _read_bytes(model_dir / DEMO_INPUTS) == inputs:
         try:
             return load_model(settings, model_dir)
         except (DeciderError, ModelError, ReducerError) as exc:
@@ -193,13 +240,37 @@ def demo_model(options: DemoOptions, settings: Settings, data: DemoData) -> Mode
     sample.update(data.calibration_listings)
     if data.calibration_catalog is not None:
         log.info("fitting the reducer and training a decider on %s (no fine-tuning)", data.calibration_source)
-        model = fit_trained_bundle(encoder, sample, data.calibration_catalog)
+        images, photo_vectors = calibration_photos(options, data, settings)
+        model = fit_trained_bundle(
+            encoder, sample, data.calibration_catalog, photo_vectors=photo_vectors, images=images
+        )
     else:
         log.info("fitting the reducer and calibrating the baseline decider on %s", data.calibration_source)
         model = fit_baseline_bundle(encoder, sample, data.calibration_pairs, clusters=data.calibration_clusters)
     model.save(model_dir)
+    (model_dir / DEMO_INPUTS).write_bytes(inputs)
     print(f"model saved to {model_dir} (use it with `dedup run --model {model_dir}`)")
     return model
+
+
+def calibration_photos(
+    options: DemoOptions, data: DemoData, settings: Settings
+) -> tuple["ImageEncoder | None", dict[str, np.ndarray]]:
+    """The calibration listings' photo hashes (set in place) and, with --image-model, their photo vectors."""
+    if data.photos_root is None:
+        return None, {}
+    images = None
+    if options.image_model is not None:
+        from encoders.images.encoder import ImageEncoder
+
+        images = ImageEncoder.load(options.image_model, device=settings.encoder.device)
+    listings = {listing["listing_id"]: listing for listing in data.calibration_catalog.listings}
+    found = read_listing_photos(listings, data.photos_root, images.reduced if images is not None else None)
+    return images, found.vectors
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    return path.read_bytes() if path.is_file() else None
 
 
 def demo_model_dir(options: DemoOptions, data: DemoData) -> Path:
@@ -210,7 +281,9 @@ def demo_model_dir(options: DemoOptions, data: DemoData) -> Path:
     return options.state_dir / "models" / f"demo-{key}"
 
 
-def demo_settings(base: Settings, status: StackStatus, run_id: str, model: ModelBundle) -> Settings:
+def demo_settings(
+    base: Settings, status: StackStatus, run_id: str, model: ModelBundle, photos_root: Path | None = None
+) -> Settings:
     prefix = f"demo.{run_id}"
     return Settings(
         kafka={"bootstrap_servers": status.kafka_bootstrap, "group_id": f"dedup-demo-{run_id}", "session_timeout_ms": 6_000},
@@ -224,6 +297,8 @@ def demo_settings(base: Settings, status: StackStatus, run_id: str, model: Model
         },
         redis={"url": status.redis_url},
         encoder=base.encoder.model_dump(),
+        # A data set's photo paths are relative to its folder unless DEDUP_PHOTOS_ROOT says otherwise.
+        photos={**base.photos.model_dump(), "root": base.photos.root or photos_root} if photos_root else {"enabled": False},
         model={"model_dir": model.directory},
         worker=base.worker.model_dump(),
     )

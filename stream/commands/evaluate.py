@@ -9,10 +9,12 @@ import orjson
 
 from decider.bundle import ModelBundle
 from decider.datasets.labeled import load_dataset
+from decider.datasets.photos import is_photo_set
 from decider.evaluation.baselines import raw_cosine_baseline, tfidf_baseline
 from decider.evaluation.metrics import pair_metrics
 from decider.evaluation.plots import write_plots
 from decider.evaluation.scoring import score_split
+from stream.commands.evaluate_photos import print_photo_report, run_photo_eval
 from stream.commands.exit_codes import EXIT_OK
 from stream.commands.options import DemoOptions, EvalOptions
 from stream.settings import Settings
@@ -22,7 +24,9 @@ VALID_SPLITS = ("valid", "train")
 
 
 def cmd_eval(options: EvalOptions, settings: Settings) -> int:
-    if options.stream:
+    if is_photo_set(options.data):  # images.csv, no listings: photo-to-photo duplicates
+        print_photo_report(run_photo_eval(options), options.json)
+    elif options.stream:
         print_stream_report(run_stream_eval(options, settings), options.json)
     else:
         print_report(run_pair_eval(options, settings), options.json)

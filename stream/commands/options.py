@@ -67,19 +67,44 @@ class TrainOptions:
 
 
 @dataclass(frozen=True)
+class TrainImageOptions:
+    """``dedup train-image``: MAE pretraining of the image encoder (encoders.training.mae holds the other defaults)."""
+
+    images: Path = Field(description="a folder of photos (jpg/png/webp, recursive) or an images.csv (its train split)")
+    out: Path = Field(description="the image model folder to write (must not exist or be empty)")
+    max_minutes: float | None = Field(
+        default=None, gt=0, description="training time box (default: 10 on a CPU, none on a GPU)"
+    )
+    epochs: int | None = Field(default=None, ge=1, description="passes over the photos (default 300)")
+    size: Literal["small", "base"] = Field(
+        default="small", description="small: ViT 128px/16, 192 wide, 6 deep (CPU); base: ViT-B/16 at 224 (GPU)"
+    )
+    device: str = Field(default="auto", description="auto, cpu, cuda or cuda:N")
+    seed: int = Field(default=0, description="seed of the weights, crops and masks")
+    json: bool = Field(default=False, description="print the report as one JSON object")
+
+
+@dataclass(frozen=True)
 class EvalOptions:
     data: Path = Field(description=DATA_HELP)
     split: str = Field(default="test", description="pairs/<split>.csv to score")
     stream: bool = Field(
         default=False, description="stream every listing through the real pipeline and compare pairs found"
     )
-    seed: int = Field(default=7, description="--stream: the shuffle of the listings")
+    seed: int = Field(
+        default=7, description="--stream: the shuffle of the listings; photo sets: the hard-negative sample"
+    )
     state_dir: Path = Field(default=DEFAULT_STATE_DIR, description="--stream: the embedded stack")
     baselines: bool = Field(default=True, description="the TF-IDF and raw-embedding baselines")
     pairs_out: Path | None = Field(
         default=None,
         description="--stream: write every reported pair and every missed known pair with its verdict (known"
         " duplicate or not; missed as no candidate or below threshold) and score to this CSV",
+    )
+    image_model: Path | None = Field(
+        default=None,
+        description="photo sets (images.csv): the image encoder folder (dedup train-image); without it only"
+        " the perceptual hash is scored",
     )
     json: bool = Field(default=False, description="print one JSON object")
 
@@ -93,6 +118,12 @@ class DemoOptions:
     model: Path | None = Field(default=None, description="model folder (default: one fitted for the data, kept for next time)")
     show: int = Field(default=15, description="duplicate pairs to print")
     json: bool = Field(default=False, description="print the figures as one JSON object")
+    photos: bool = Field(
+        default=True, description="generated catalog: render product photos and match on them too (--no-photos: text only)"
+    )
+    image_model: Path | None = Field(
+        default=None, description="a `dedup train-image` folder: photos are also embedded and compared"
+    )
 
 
 @dataclass(frozen=True)
@@ -104,7 +135,8 @@ class GenerateOptions:
     near_miss_rate: float = Field(default=0.25, ge=0, le=1, description="share of products that are near misses")
     negatives_per_positive: int = Field(default=3, ge=0, description="non-duplicate pairs sampled per duplicate pair")
     valid_fraction: float = Field(default=0.2, ge=0, le=1, description="share of product families whose pairs go to pairs/valid.csv")
-    overwrite: bool = Field(default=False, description="replace a dataset already in --out")
+    images: Path | None = Field(default=None, description="also render product photos into this folder; each listing's image is a path relative to it")
+    overwrite: bool = Field(default=False, description="replace a dataset already in --out (and photos in --images)")
 
 
 # Flag -> (concern, field) of stream.settings.Settings.

@@ -28,6 +28,7 @@ def cmd_train(options: TrainOptions, config: TrainConfig) -> int:
         "mined": report.mined,
         "finetune": report.finetune,
         "decider": report.decider,
+        "photos": report.photos,
         "valid": report.valid,
     }
     if options.json:

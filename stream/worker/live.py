@@ -100,6 +100,7 @@ class Worker(BatchConsumer):
         self._backoff = self.retry_backoff_s
         self.metrics.record_batch(outcome.processed, outcome.dead_lettered, outcome.duplicates, self.clock() - started)
         self.metrics.record_stages(outcome.stage_seconds)
+        self.metrics.record_photos(outcome.photos)
 
     def _rewind(self, offsets: dict[PartitionKey, int]) -> None:
         for (topic, partition), offset in offsets.items():

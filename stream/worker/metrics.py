@@ -24,6 +24,7 @@ class WorkerMetrics:
     retries: int = 0
     lag: int | None = None
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    photos: dict[str, int] = field(default_factory=dict)  # "loaded" or the failure reason -> count
 
     def __post_init__(self) -> None:
         self._events = Counter("dedup_events", "Events consumed, by outcome", ["outcome"], registry=self.registry)
@@ -33,6 +34,10 @@ class WorkerMetrics:
         self._batch_seconds = Histogram("dedup_batch_seconds", "Wall time per micro-batch", registry=self.registry)
         self._stage_seconds = Counter(
             "dedup_stage_seconds", "Time spent per pipeline stage", ["stage"], registry=self.registry
+        )
+        self._photos = Counter(
+            "dedup_photos", "Listing photos by outcome: loaded, or why not (timeout, too_large, ...)", ["outcome"],
+            registry=self.registry,
         )
 
     def record_batch(self, processed: int, dead_lettered: int, duplicates: int, seconds: float) -> None:
@@ -50,6 +55,11 @@ class WorkerMetrics:
         for stage, spent in seconds.items():
             self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + spent
             self._stage_seconds.labels(stage).inc(spent)
+
+    def record_photos(self, outcomes: dict[str, int]) -> None:
+        for outcome, count in outcomes.items():
+            self.photos[outcome] = self.photos.get(outcome, 0) + count
+            self._photos.labels(outcome).inc(count)
 
     def record_retry(self) -> None:
         self.retries += 1

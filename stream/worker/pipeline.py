@@ -11,80 +11,28 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from decider.bundle import ModelBundle
-from decider.features.codes import listing_codes
 from decider.pairs import CandidatePairs
-from encoders.lexical import lexical_document
-from encoders.listing import decider_fields, listing_text
 from infra.cache import CachedVectors, EmbeddingCache
 from infra.milvus.records import ListingRecord, Neighbour
-from infra.milvus.schema import MAX_LABEL_LENGTH
 from infra.milvus.store import ListingStore
-from stream.events import (
-    DeciderRef,
-    DuplicateFound,
-    ListingCreated,
-    Match,
-    SourcePosition,
-    duplicate_event_id,
-    utc_now_iso,
-)
+from stream.events import DeciderRef, DuplicateFound, Match, duplicate_event_id, utc_now_iso
+from stream.worker.incoming import Incoming, latest_per_listing, listing_record
+from stream.worker.photos import PhotoResults, PhotoStep
 
 log = logging.getLogger(__name__)
 
 # Later listings and the listing itself come back from the ANN search too; ask for a few
 # more so that ``candidates`` earlier ones usually remain after filtering.
 SEARCH_HEADROOM = 5
-
-
-@dataclass(frozen=True)
-class Incoming:
-    listing: ListingCreated
-    source: SourcePosition
-    timestamp_ms: int
-
-    @property
-    def created_at_ms(self) -> int:
-        created = self.listing.created_at_ms()
-        return created if created is not None else self.timestamp_ms
-
-    # Derived once per listing and batch: each is read at several steps and, for attributes,
-    # once per candidate pair (the features cache parsed listings by object identity).
-    @cached_property
-    def content_hash(self) -> str:
-        return self.listing.content_hash()
-
-    @cached_property
-    def fields(self) -> dict[str, Any]:
-        return self.listing.model_dump()
-
-    @cached_property
-    def text(self) -> str:
-        """What the text encoder and the lexical channel read."""
-        return listing_text(self.fields)
-
-    @cached_property
-    def attributes(self) -> dict[str, Any]:
-        """Stored with the vectors so that candidates carry what the decider compares."""
-        return decider_fields(self.fields)
-
-    @cached_property
-    def codes(self) -> tuple[str, ...]:
-        """Normalised identifiers from the model number and the title."""
-        return listing_codes(self.fields)
-
-    @cached_property
-    def lexical(self) -> str:
-        """What the lexical channel indexes and searches: words, identifiers, photo hash."""
-        return lexical_document(self.text, self.codes, self.listing.image_phash)
 
 
 @dataclass
@@ -95,6 +43,8 @@ class PipelineReport:
     encoded: int = 0
     cache_hits: int = 0
     candidates: int = 0
+    photos_loaded: int = 0
+    photo_failures: Counter[str] = field(default_factory=Counter)  # by reason
     duplicates: list[DuplicateFound] = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
@@ -117,6 +67,8 @@ class DedupPipeline:
         candidates: int = 10,
         lexical_candidates: int = 0,
         group_candidates: int = 0,
+        photos: PhotoStep | None = None,
+        photo_candidates: int = 0,
         on_scored: Callable[[CandidatePairs, np.ndarray], None] | None = None,
     ) -> None:
         self.model = model
@@ -125,6 +77,8 @@ class DedupPipeline:
         self.candidates = candidates
         self.lexical_candidates = lexical_candidates
         self.group_candidates = group_candidates
+        self.photos = photos
+        self.photo_candidates = photo_candidates
         self.clock_ms = lambda: int(time.time() * 1000)
         # Evaluation hook: sees every candidate pair with its score, so the candidate stage's recall
         # can be measured and each missed pair explained (not a candidate, or scored below threshold).
@@ -135,25 +89,34 @@ class DedupPipeline:
         report = PipelineReport(listings=len(items))
         if not items:
             return report
-        vectors = self._vectors(items, report)
+        loading = self.photos.start([item.listing for item in items]) if self.photos is not None else None
+        text = self._vectors(items, report)  # photos load meanwhile, on the loader's threads
+        photo_vectors: list[np.ndarray | None] = [None] * len(items)
+        if loading is not None and self.photos is not None:
+            with report.timed("photos"):
+                found = self.photos.finish(loading, [item.listing for item in items])
+            items, photo_vectors = _with_photos(items, found, report)
+        vectors = BatchVectors(text, photo_vectors)
         with report.timed("upsert"):
             first_seen = self._first_seen(items)
-            records = [_record(item, vectors[i], first_seen[i]) for i, item in enumerate(items)]
+            records = [listing_record(item, text[i], photo_vectors[i], first_seen[i]) for i, item in enumerate(items)]
             self.store.upsert(records)
         with report.timed("cache"):
             if self.cache is not None:
                 self.cache.put_listings(
-                    {item.listing.listing_id: CachedVectors(vectors[i], None) for i, item in enumerate(items)}
+                    {item.listing.listing_id: CachedVectors(text[i], photo_vectors[i]) for i, item in enumerate(items)}
                 )
         with report.timed("search"):
-            neighbours = self.store.search(vectors, limit=self.candidates + SEARCH_HEADROOM)
+            neighbours = self.store.search(text, limit=self.candidates + SEARCH_HEADROOM)
+        with report.timed("photo_search"):
+            photo_alike = self._photo_matches(photo_vectors)
         with report.timed("lexical_search"):
             worded_alike = self._lexical_matches(items)
         order_keys = [(seen, item.listing.listing_id) for seen, item in zip(first_seen, items)]
         with report.timed("candidates"):
             chosen = [
-                self._earlier_candidates(found, by_text, own)
-                for found, by_text, own in zip(neighbours, worded_alike, order_keys)
+                self._earlier_candidates(own, found, by_text, by_photo)
+                for own, found, by_text, by_photo in zip(order_keys, neighbours, worded_alike, photo_alike)
             ]
             pairs = self._candidate_pairs(items, vectors, chosen)
         with report.timed("decide"):
@@ -207,19 +170,39 @@ class DedupPipeline:
             return [[] for _ in items]
         return self.store.search_text([item.lexical for item in items], limit=self.lexical_candidates + SEARCH_HEADROOM)
 
+    def _photo_matches(self, photo_vectors: Sequence[np.ndarray | None]) -> list[list[Neighbour]]:
+        """Stored listings with the nearest photos, for the listings that have a photo vector."""
+        rows = [row for row, vector in enumerate(photo_vectors) if vector is not None]
+        found: list[list[Neighbour]] = [[] for _ in photo_vectors]
+        if self.photo_candidates <= 0 or not rows:
+            return found
+        matrix = np.stack([photo_vectors[row] for row in rows])
+        searched = self.store.search_images(matrix, limit=self.photo_candidates + SEARCH_HEADROOM)
+        for row, neighbours in zip(rows, searched):
+            found[row] = neighbours
+        return found
+
     def _earlier_candidates(
-        self, found: Sequence[Neighbour], by_text: Sequence[Neighbour], own: tuple[int, str]
+        self,
+        own: tuple[int, str],
+        by_vector: Sequence[Neighbour],
+        by_text: Sequence[Neighbour],
+        by_photo: Sequence[Neighbour],
     ) -> list[Neighbour]:
-        """The nearest earlier neighbours, then the best earlier BM25 matches not among them."""
-        by_vector = [n for n in found if _is_earlier(n, own)][: self.candidates]
-        chosen = {n.listing_id for n in by_vector}
-        lexical = [n for n in by_text if _is_earlier(n, own) and n.listing_id not in chosen][: self.lexical_candidates]
-        return by_vector + lexical
+        """The nearest earlier neighbours, then the best earlier BM25 and photo matches not among them."""
+        chosen: list[Neighbour] = []
+        seen: set[str] = set()
+        channels = ((by_vector, self.candidates), (by_text, self.lexical_candidates), (by_photo, self.photo_candidates))
+        for found, limit in channels:
+            fresh = [n for n in found if _is_earlier(n, own) and n.listing_id not in seen][:limit]
+            seen.update(n.listing_id for n in fresh)
+            chosen.extend(fresh)
+        return chosen
 
     def _with_group_members(
         self,
         items: Sequence[Incoming],
-        vectors: np.ndarray,
+        vectors: BatchVectors,
         chosen: Sequence[Sequence[Neighbour]],
         order_keys: Sequence[tuple[int, str]],
         pairs: CandidatePairs,
@@ -267,33 +250,42 @@ class DedupPipeline:
         )
 
     def _candidate_pairs(
-        self, items: Sequence[Incoming], vectors: np.ndarray, candidates: Sequence[Sequence[Neighbour]]
+        self, items: Sequence[Incoming], vectors: BatchVectors, candidates: Sequence[Sequence[Neighbour]]
     ) -> CandidatePairs:
         """One pair per (item, candidate), in item order."""
         query_rows = [row for row, found in enumerate(candidates) for _ in found]
         chosen = [n for found in candidates for n in found]
         candidate_ids = [n.listing_id for n in chosen]
+        candidate_text, candidate_photos = self._candidate_vectors(candidate_ids, items, vectors)
+        dim = vectors.text.shape[1]
         return CandidatePairs.from_vectors(
             query_ids=[items[row].listing.listing_id for row in query_rows],
             candidate_ids=candidate_ids,
-            query_text=vectors[query_rows] if query_rows else np.zeros((0, vectors.shape[1]), np.float32),
-            candidate_text=self._candidate_vectors(candidate_ids, items, vectors),
+            query_text=vectors.text[query_rows] if query_rows else np.zeros((0, dim), np.float32),
+            candidate_text=candidate_text,
+            image_similarity=photo_similarity([vectors.photos[row] for row in query_rows], candidate_photos),
             query_listings=[items[row].attributes for row in query_rows],
             candidate_listings=[n.attributes for n in chosen],
         )
 
-    def _candidate_vectors(self, ids: Sequence[str], items: Sequence[Incoming], vectors: np.ndarray) -> np.ndarray:
-        """Vectors of the candidates: this batch first, then Redis, then Milvus for the rest."""
-        known: dict[str, np.ndarray] = {item.listing.listing_id: vectors[i] for i, item in enumerate(items)}
+    def _candidate_vectors(
+        self, ids: Sequence[str], items: Sequence[Incoming], vectors: BatchVectors
+    ) -> tuple[np.ndarray, list[np.ndarray | None]]:
+        """Text and photo vectors of the candidates: this batch first, then Redis, then Milvus for the rest."""
+        known: dict[str, CachedVectors] = {
+            item.listing.listing_id: CachedVectors(vectors.text[i], vectors.photos[i]) for i, item in enumerate(items)
+        }
         wanted = sorted(set(ids) - known.keys())
         if wanted and self.cache is not None:
-            known.update({key: value.text for key, value in self.cache.get_listings(wanted).items()})
+            known.update(self.cache.get_listings(wanted))
         still_missing = [key for key in wanted if key not in known]
         if still_missing:
             fetched = self.store.fetch_vectors(still_missing)
-            known.update({key: text for key, (text, _image) in fetched.items()})
-        dim = vectors.shape[1]
-        return np.array([known.get(key, np.zeros(dim, np.float32)) for key in ids], dtype=np.float32).reshape(-1, dim)
+            known.update({key: CachedVectors(text, photo) for key, (text, photo) in fetched.items()})
+        dim = vectors.text.shape[1]
+        text = np.array([known[key].text if key in known else np.zeros(dim, np.float32) for key in ids], np.float32)
+        photos = [known[key].image if key in known else None for key in ids]
+        return text.reshape(-1, dim), photos
 
     def _score(self, pairs: CandidatePairs) -> np.ndarray:
         return self.model.decider.score(pairs) if len(pairs) else np.zeros(0, dtype=np.float32)
@@ -304,7 +296,7 @@ class DedupPipeline:
         if len(accepted) == 0:
             return []
         # Explanations cost more than scores: only for the pairs that become matches.
-        reasons = decider.explain(_rows(pairs, accepted))
+        reasons = decider.explain(pairs.rows(accepted))
         matches: dict[str, list[Match]] = {}
         for i, reason in zip(accepted, reasons):
             matches.setdefault(pairs.query_ids[i], []).append(
@@ -324,6 +316,7 @@ class DedupPipeline:
         decider = self.model.decider
         return DuplicateFound(
             event_id=duplicate_event_id(item.listing.listing_id, item.content_hash, self.model.version),
+            photo_error=item.photo_error,
             listing_id=item.listing.listing_id,
             matches=found,
             decider=DeciderRef(name=decider.name, version=decider.version),
@@ -333,54 +326,41 @@ class DedupPipeline:
         )
 
 
-def _rows(pairs: CandidatePairs, rows: np.ndarray) -> CandidatePairs:
-    pick = [int(row) for row in rows]
-    return CandidatePairs(
-        query_ids=[pairs.query_ids[i] for i in pick],
-        candidate_ids=[pairs.candidate_ids[i] for i in pick],
-        text_similarity=pairs.text_similarity[pick],
-        image_similarity=pairs.image_similarity[pick],
-        query_text=pairs.query_text[pick],
-        candidate_text=pairs.candidate_text[pick],
-        query_listings=[pairs.query_listings[i] for i in pick] if pairs.query_listings else [],
-        candidate_listings=[pairs.candidate_listings[i] for i in pick] if pairs.candidate_listings else [],
+@dataclass(frozen=True)
+class BatchVectors:
+    text: np.ndarray  # (n, dim)
+    photos: Sequence[np.ndarray | None]  # per listing: its photo vector, None without one
+
+
+def _with_photos(
+    items: Sequence[Incoming], found: PhotoResults, report: PipelineReport
+) -> tuple[list[Incoming], list[np.ndarray | None]]:
+    """The items with their photos' hashes and failures, and the photo vectors; counted in ``report``."""
+    report.photos_loaded = found.loaded
+    report.photo_failures.update(found.failed_by_reason)
+    updated = [
+        dataclasses.replace(
+            item,
+            photo_phash=phash,
+            photo_error=None if failure is None else f"{failure.reason}: {failure.message}",
+        )
+        if phash is not None or failure is not None
+        else item
+        for item, phash, failure in zip(items, found.phashes, found.failures)
+    ]
+    return updated, list(found.vectors)
+
+
+def photo_similarity(queries: Sequence[np.ndarray | None], candidates: Sequence[np.ndarray | None]) -> np.ndarray:
+    """Cosine of the two photo vectors per pair (both L2-normalised); NaN where either side has none."""
+    return np.array(
+        [np.nan if q is None or c is None else float(np.dot(q, c)) for q, c in zip(queries, candidates)],
+        dtype=np.float32,
     )
-
-
-def latest_per_listing(batch: Sequence[Incoming]) -> list[Incoming]:
-    """A listing republished within one batch counts once, with its newest content."""
-    latest: dict[str, Incoming] = {}
-    for item in batch:
-        latest[item.listing.listing_id] = item
-    return list(latest.values())
 
 
 def _is_earlier(neighbour: Neighbour, own_key: tuple[int, str]) -> bool:
     return (neighbour.first_seen_ms, neighbour.listing_id) < own_key
-
-
-def _record(item: Incoming, text_vector: np.ndarray, first_seen_ms: int) -> ListingRecord:
-    listing = item.listing
-    return ListingRecord(
-        listing_id=listing.listing_id,
-        text_vector=text_vector,
-        image_vector=None,
-        category=clip_utf8(listing.category),
-        seller_id=clip_utf8(listing.seller_id),
-        created_at_ms=item.created_at_ms,
-        price=listing.price,
-        attributes=item.attributes,
-        codes=item.codes,
-        first_seen_ms=first_seen_ms,
-        text=item.lexical,
-    )
-
-
-def clip_utf8(value: str | None, max_bytes: int = MAX_LABEL_LENGTH) -> str | None:
-    """Milvus VARCHAR limits count bytes; an over-long label must not fail the whole batch."""
-    if value is None:
-        return None
-    return value.encode()[:max_bytes].decode(errors="ignore")
 
 
 def _optional(value: Any) -> float | None:

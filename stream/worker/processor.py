@@ -14,7 +14,8 @@ from confluent_kafka import Message
 from stream.events import DeadLetter, InvalidEvent, SourcePosition, encode_event, parse_listing
 from stream.kafka import EventProducer
 from stream.worker.batching import PartitionKey, first_offsets, next_offsets
-from stream.worker.pipeline import DedupPipeline, Incoming
+from stream.worker.incoming import Incoming
+from stream.worker.pipeline import DedupPipeline
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class ProcessedBatch:
     first_offsets: dict[PartitionKey, int]
     next_offsets: dict[PartitionKey, int]
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    photos: dict[str, int] = field(default_factory=dict)  # "loaded" or the failure reason -> count
 
 
 class BatchProcessor:
@@ -63,6 +65,7 @@ class BatchProcessor:
             first_offsets=first_offsets(messages),
             next_offsets=next_offsets(messages),
             stage_seconds=report.stage_seconds,
+            photos=_photo_outcomes(report.photos_loaded, report.photo_failures),
         )
 
     def parse(self, messages: Sequence[Message]) -> tuple[list[Incoming], list[DeadLetter]]:
@@ -77,6 +80,10 @@ class BatchProcessor:
                 continue
             incoming.append(Incoming(listing=listing, source=source, timestamp_ms=message_timestamp_ms(message)))
         return incoming, dead_letters
+
+
+def _photo_outcomes(loaded: int, failures: dict[str, int]) -> dict[str, int]:
+    return {**({"loaded": loaded} if loaded else {}), **failures}
 
 
 def message_timestamp_ms(message: Message) -> int:

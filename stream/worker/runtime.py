@@ -12,12 +12,14 @@ from pathlib import Path
 from confluent_kafka import Consumer
 
 from decider.bundle import ModelBundle
+from encoders.images.fetch import FetchLimits
 from infra.cache import EmbeddingCache
 from infra.milvus.store import ListingStore
 from stream.kafka import EventProducer, consumer_config, ensure_topics
 from stream.settings import Settings
 from stream.worker.batching import MicroBatcher
 from stream.worker.live import Worker
+from stream.worker.photos import PhotoStep, photo_loader
 from stream.worker.pipeline import DedupPipeline
 from stream.worker.processor import BatchProcessor
 
@@ -103,6 +105,8 @@ def open_runtime(settings: Settings, model: ModelBundle | None = None) -> Iterat
         candidates=milvus.candidates,
         group_candidates=milvus.group_candidates,
         lexical_candidates=milvus.lexical_candidates if store.lexical else 0,
+        photos=_photo_step(settings, model),
+        photo_candidates=settings.photos.candidates if model.images is not None else 0,
     )
     try:
         yield Runtime(settings, model, store, cache, producer, pipeline)
@@ -112,6 +116,29 @@ def open_runtime(settings: Settings, model: ModelBundle | None = None) -> Iterat
         finally:
             producer.close()
             store.close()
+            if pipeline.photos is not None:
+                pipeline.photos.close()
+
+
+def _photo_step(settings: Settings, model: ModelBundle) -> PhotoStep | None:
+    """Photos are hashed always and embedded when the model has an image encoder; says what is off."""
+    photos = settings.photos
+    if not photos.enabled:
+        return None
+    hosts = photos.hosts()
+    if photos.root is None and hosts is not None and not hosts:
+        log.info("photos: no DEDUP_PHOTOS_ROOT and no DEDUP_PHOTOS_ALLOWED_HOSTS, so listings' photos are not read")
+        return None
+    if model.images is None:
+        log.info("photos: the model has no image encoder; photos give perceptual hashes only")
+    limits = FetchLimits(
+        connect_timeout_s=photos.connect_timeout_s,
+        read_timeout_s=photos.read_timeout_s,
+        max_bytes=photos.max_bytes,
+        max_pixels=photos.max_pixels,
+    )
+    loader = photo_loader(photos.root, hosts, limits, photos.threads)
+    return PhotoStep(loader, model.embed_photos if model.images is not None else None)
 
 
 def _open_cache(settings: Settings, model: ModelBundle) -> EmbeddingCache | None:

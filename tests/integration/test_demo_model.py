@@ -9,7 +9,7 @@ import pytest
 
 from decider.models.gradient_boosting import GradientBoostingDecider
 from decider.synthetic.generator import generate_catalog
-from stream.commands.demo import demo_model, demo_model_dir, load_demo_data
+from stream.commands.demo import DEMO_INPUTS, demo_model, demo_model_dir, load_demo_data
 from stream.commands.options import DemoOptions
 from stream.settings import Settings
 
@@ -43,3 +43,24 @@ def test_a_set_without_train_or_valid_pairs_gets_a_tree_decider(tmp_path: Path) 
     args = DemoOptions(data=root, state_dir=tmp_path / "state", seed=2, products=60)
     model = demo_model(args, Settings(encoder={"device": "cpu"}), load_demo_data(args))
     assert isinstance(model.decider, GradientBoostingDecider)
+
+
+def test_the_generated_catalog_comes_with_photos_the_demo_model_learns_from(tmp_path: Path) -> None:
+    settings = Settings(encoder={"device": "cpu"})
+    args = DemoOptions(state_dir=tmp_path / "state", seed=3, products=40)
+    data = load_demo_data(args)
+    assert data.photos_root is not None
+    shown = [listing for listing in data.listings if listing.get("image")]
+    assert len(shown) > len(data.listings) / 2
+    assert all((data.photos_root / listing["image"]).is_file() for listing in shown)
+    demo_model(args, settings, data)
+    calibration = data.calibration_catalog.listings
+    hashed = [listing for listing in calibration if listing.get("image_phash")]
+    assert len(hashed) == sum(1 for listing in calibration if listing.get("image")), "every photo hashed"
+    assert json.loads((demo_model_dir(args, data) / DEMO_INPUTS).read_text())["photos"] is True
+
+    text_only = DemoOptions(state_dir=tmp_path / "state", seed=3, products=40, photos=False)
+    plain = load_demo_data(text_only)
+    assert plain.photos_root is None and not any(listing.get("image") for listing in plain.listings)
+    demo_model(text_only, settings, plain)  # another input: fitted again, not the photo model reused
+    assert json.loads((demo_model_dir(text_only, plain) / DEMO_INPUTS).read_text())["photos"] is False

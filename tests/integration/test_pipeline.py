@@ -16,7 +16,7 @@ from encoders.product_groups import pairs_within_groups
 from infra.milvus.errors import StoreUnavailable
 from stream.events import SourcePosition, duplicate_event_id, parse_listing
 from stream.settings import Settings
-from stream.worker.pipeline import Incoming
+from stream.worker.incoming import Incoming
 from stream.worker.processor import BatchProcessor, ProcessedBatch
 from stream.worker.runtime import open_runtime
 from tests.streaming import committed_and_ends, duplicate_events, found_pairs, publish, read

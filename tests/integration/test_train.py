@@ -85,3 +85,20 @@ def test_train_on_another_local_checkpoint(
     monkeypatch.setenv("DEDUP_ENCODER_TEXT_MODEL_PATH", str(checkpoint))
     assert main(eval_args) == 0
     assert last_json(capsys)["model_version"] == report["model_version"]
+
+
+def test_train_learns_from_the_listings_photos(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`dedup generate --images` then `dedup train --photos-root`: every photo is hashed for the decider."""
+    data, photos = tmp_path / "data", tmp_path / "photos"
+    assert main(["generate", "--out", str(data), "--products", "150", "--seed", "2", "--images", str(photos)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "model"
+    code = main([
+        "train", "--data", str(data), "--out", str(out), "--photos-root", str(photos), "--no-known-products",
+        "--no-cross-encoder", "--device", "cpu", "--json",
+    ])
+    assert code == 0
+    report = last_json(capsys)
+    listings = [orjson.loads(line) for line in (data / "listings.jsonl").read_bytes().splitlines()]
+    with_photos = sum(1 for listing in listings if listing.get("image"))
+    assert with_photos > 0 and report["photos"] == {"vectors": 0, "hashed": with_photos, "failed": {}}

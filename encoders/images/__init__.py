@@ -1,0 +1,1 @@
+"""Listing photos: fetching, perceptual hashes and the image encoder (timm ViT)."""
