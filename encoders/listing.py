@@ -9,16 +9,53 @@ decider and the Milvus rows read the same fields.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator
 
 DEFAULT_MAX_TITLE_CHARS = 1_000
 MAX_LISTING_ID_BYTES = 256  # the Milvus primary key's VARCHAR limit
+# Each pattern below is checked in Python with re.search, as JSON Schema validators do, so that the
+# shipped schema rejects exactly what the worker dead-letters. ``(?!.*\n)`` because Python's ``$``
+# also matches before a final newline.
+NOT_BLANK_PATTERN = r"\S"
+_YEAR = r"(?:19[7-9]\d|[2-9]\d{3})"  # 1970-9999, as for epoch numbers (a zone may reach hours before 1970)
+_LEAP_YEAR = r"(?:19(?:7[26]|8[048]|9[26])|[2-9]\d(?:0[48]|[2468][048]|[13579][26])|(?:[2468][048]|[3579][26])00)"
+_MONTH_DAY = (
+    r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|02-(?:0[1-9]|1\d|2[0-8]))"
+)
+_TIME = r"(?:[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,6})?)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)?)?"
+ISO_DATE_PATTERN = rf"^(?!.*\n)(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29){_TIME}$"
+# The last millisecond of 9999 (what an ISO 8601 date can say); far inside Milvus's INT64.
+MAX_CREATED_AT_MS = 253_402_300_799_999
+EPOCH_MILLISECONDS_FROM = 1e11  # larger numbers are epoch milliseconds already (10^11 s is the year 5138)
+CREATED_AT_FORMATS = (
+    "ISO 8601 date or date-time (YYYY-MM-DD[THH:MM[:SS[.ffffff]][Z|±HH:MM]], years 1970-9999), "
+    f"or epoch seconds/milliseconds from 0 to {MAX_CREATED_AT_MS}"
+)
+CreatedAt = Annotated[
+    str | int | float | None,
+    WithJsonSchema({
+        "anyOf": [
+            {"type": "string", "pattern": ISO_DATE_PATTERN},
+            {"type": "number", "minimum": 0, "maximum": MAX_CREATED_AT_MS},
+            {"type": "null"},
+        ],
+    }),
+]
+# JSON Schema counts characters, the store UTF-8 bytes: ids with wider characters are held to
+# fewer characters, so that the schema never accepts an id the worker refuses.
+_LISTING_ID_BYTES_SCHEMA = {
+    "allOf": [
+        {"if": {"pattern": r"[^\x00-\x7f]"}, "then": {"maxLength": MAX_LISTING_ID_BYTES // 2}},
+        {"if": {"pattern": r"[^\x00-\u07ff]"}, "then": {"maxLength": MAX_LISTING_ID_BYTES // 4}},
+    ]
+}
 # What a decider compares; stored with each vector so that candidates carry them.
 DECIDER_FIELDS = ("title", "brand", "model_number", "price", "currency", "category", "description", "image_phash")
 MAX_DESCRIPTION_CHARS = 500
@@ -29,10 +66,16 @@ class Listing(BaseModel):
 
     model_config = ConfigDict(extra="allow", strict=True, title="listing-created")
 
-    listing_id: str = Field(min_length=1, max_length=256)
+    listing_id: str = Field(
+        min_length=1,
+        max_length=MAX_LISTING_ID_BYTES,
+        description=f"at most {MAX_LISTING_ID_BYTES} bytes in UTF-8",
+        json_schema_extra=_LISTING_ID_BYTES_SCHEMA,
+    )
     title: str = Field(
         min_length=1,
-        description=f"at most DEDUP_WORKER_MAX_TITLE_CHARS characters (default {DEFAULT_MAX_TITLE_CHARS})",
+        description=f"not blank; at most DEDUP_WORKER_MAX_TITLE_CHARS characters (default {DEFAULT_MAX_TITLE_CHARS})",
+        json_schema_extra={"pattern": NOT_BLANK_PATTERN, "maxLength": DEFAULT_MAX_TITLE_CHARS},
     )
     event_id: str | None = None
     description: str | None = None
@@ -46,12 +89,11 @@ class Listing(BaseModel):
     image_phash: str | None = Field(
         default=None,
         pattern=r"^[0-9a-fA-F]{16}$",
+        max_length=16,  # Python's ``$`` also matches before a final newline
         description="64-bit perceptual hash of the main photo as 16 hex digits, as marketplaces store it",
     )
     model_number: str | None = None
-    created_at: str | int | float | None = Field(
-        default=None, description="ISO 8601 string or epoch seconds/milliseconds"
-    )
+    created_at: CreatedAt = Field(default=None, description=CREATED_AT_FORMATS)
 
     @field_validator("listing_id")
     @classmethod
@@ -63,9 +105,19 @@ class Listing(BaseModel):
     @field_validator("title")
     @classmethod
     def _title_not_blank(cls, title: str) -> str:
-        if not title.strip():
+        if not re.search(NOT_BLANK_PATTERN, title):
             raise ValueError("title is blank")
         return title
+
+    @field_validator("created_at")
+    @classmethod
+    def _created_at_fits_the_store(cls, value: str | int | float | None) -> str | int | float | None:
+        """Milvus stores it as INT64 milliseconds: a value it cannot hold would fail the whole batch."""
+        if isinstance(value, str) and not re.search(ISO_DATE_PATTERN, value):
+            raise ValueError(f"{value[:40]!r} is not an ISO 8601 date: expected {CREATED_AT_FORMATS}")
+        if isinstance(value, (int, float)) and not (math.isfinite(value) and 0 <= value <= MAX_CREATED_AT_MS):
+            raise ValueError(f"{value!r} is out of range: expected {CREATED_AT_FORMATS}")
+        return value
 
     def content_hash(self) -> str:
         """Hash of the fields the encoders read: equal content is never encoded twice."""
@@ -152,12 +204,11 @@ def to_epoch_ms(value: str | int | float | None) -> int | None:
     if value is None:
         return None
     if isinstance(value, (int, float)):
-        # Heuristic: values past 10^11 are already milliseconds (10^11 s is the year 5138).
-        return int(value if value > 1e11 else value * 1000)
+        return int(value if value > EPOCH_MILLISECONDS_FROM else value * 1000)
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return int(parsed.timestamp() * 1000)

@@ -8,7 +8,7 @@ them in sync.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -66,22 +66,67 @@ class DuplicateFound(BaseModel):
     )
 
 
+# Upper bounds of what librdkafka adds to key + value + headers when it checks message.max.bytes
+# (measured: 36 bytes per record, 3 per header), with room for the record batch around it.
+RECORD_OVERHEAD_BYTES = 1_024
+HEADER_OVERHEAD_BYTES = 12
+MAX_TRUNCATED_KEY_BYTES = 1_024
+
+
 @dataclass(frozen=True)
 class DeadLetter:
-    """The original bytes of an event that failed, and why."""
+    """The original bytes of an event that failed, and why.
+
+    A letter too large for the producer carries a prefix of the value (and of the key) instead, with
+    the original value's size and SHA-256 in its headers.
+    """
 
     key: bytes | None
     value: bytes | None
     reason: str
     source: SourcePosition
+    original_size: int | None = None  # set only when truncated
+    original_sha256: str | None = None
 
     def headers(self) -> list[tuple[str, bytes]]:
-        return [
+        headers = [
             ("dedup.error", self.reason.encode()),
             ("dedup.source.topic", self.source.topic.encode()),
             ("dedup.source.partition", str(self.source.partition).encode()),
             ("dedup.source.offset", str(self.source.offset).encode()),
         ]
+        if self.original_size is not None:
+            headers += [
+                ("dedup.truncated", b"true"),
+                ("dedup.original.size", str(self.original_size).encode()),
+                ("dedup.original.sha256", (self.original_sha256 or "").encode()),
+            ]
+        return headers
+
+    def size_bound(self) -> int:
+        """At least the size librdkafka checks against ``message.max.bytes``."""
+        headers = sum(len(name) + len(value) + HEADER_OVERHEAD_BYTES for name, value in self.headers())
+        return RECORD_OVERHEAD_BYTES + len(self.key or b"") + len(self.value or b"") + headers
+
+    def fitted(self, max_bytes: int) -> DeadLetter:
+        """This letter if it fits in ``max_bytes``, else one with the longest value prefix that does."""
+        if self.size_bound() <= max_bytes:
+            return self
+        return self.truncated(max_bytes)
+
+    def truncated(self, max_bytes: int = 0) -> DeadLetter:
+        """The letter cut to fit ``max_bytes``; 0 keeps no value at all (for a broker refusing any more)."""
+        value = self.value or b""
+        key = None if self.key is None else self.key[:MAX_TRUNCATED_KEY_BYTES]
+        if self.original_size is None:
+            cut = replace(self, key=key, value=b"", original_size=len(value), original_sha256=_sha256(value))
+        else:  # already cut once: the headers keep describing the original
+            cut = replace(self, key=key, value=b"")
+        return replace(cut, value=value[: max(0, max_bytes - cut.size_bound())])
+
+
+def _sha256(value: bytes) -> str:
+    return hashlib.sha256(value).hexdigest()
 
 
 def parse_listing(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,17 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 from confluent_kafka.admin import AdminClient, NewTopic
 
 log = logging.getLogger(__name__)
+
+
+DEFAULT_MESSAGE_MAX_BYTES = 1_000_000  # librdkafka's default for message.max.bytes
+# Refusals that retrying the same record can never turn into a delivery.
+REJECTED_FOR_GOOD = frozenset({
+    KafkaError.MSG_SIZE_TOO_LARGE,
+    KafkaError.RECORD_LIST_TOO_LARGE,
+    KafkaError.INVALID_RECORD,
+    KafkaError.INVALID_MSG_SIZE,
+    KafkaError.INVALID_MSG,
+})
 
 
 class DeliveryError(RuntimeError):
@@ -49,12 +61,14 @@ class EventProducer:
 
     producer: Producer
     flush_timeout_s: float = 30.0
+    max_message_bytes: int = DEFAULT_MESSAGE_MAX_BYTES  # the producer's message.max.bytes
     _failures: list[str] = field(default_factory=list)
     _pending: int = 0
 
     @classmethod
-    def create(cls, client: dict[str, Any]) -> "EventProducer":
-        return cls(Producer(producer_config(client)))
+    def create(cls, client: dict[str, Any]) -> EventProducer:
+        config = producer_config(client)
+        return cls(Producer(config), max_message_bytes=int(config.get("message.max.bytes", DEFAULT_MESSAGE_MAX_BYTES)))
 
     def send(
         self,
@@ -62,15 +76,27 @@ class EventProducer:
         key: bytes | str | None,
         value: bytes | None,
         headers: Sequence[tuple[str, bytes]] | None = None,
+        *,
+        on_delivered: Callable[[], None] | None = None,
+        on_rejected: Callable[[str], None] | None = None,
     ) -> None:
+        """Queue one record. With ``on_rejected``, a refusal for good (too large, invalid) goes to it
+        instead of failing the next ``flush``: the caller decides what else to send."""
         self._pending += 1
+        on_delivery = functools.partial(self._on_delivery, on_delivered, on_rejected)
         while True:
             try:
-                self.producer.produce(topic, value=value, key=key, headers=list(headers or []), on_delivery=self._on_delivery)
+                self.producer.produce(topic, value=value, key=key, headers=list(headers or []), on_delivery=on_delivery)
                 return
             except BufferError:
                 # Local queue full: serve delivery callbacks to make room instead of failing.
                 self.producer.poll(0.1)
+            except KafkaException as exc:
+                self._pending -= 1
+                if on_rejected is None or exc.args[0].code() not in REJECTED_FOR_GOOD:
+                    raise
+                on_rejected(exc.args[0].str())
+                return
 
     def flush(self) -> None:
         """Block until the broker has acknowledged every event sent so far."""
@@ -93,9 +119,20 @@ class EventProducer:
         self.producer.purge()
         self.producer.close()
 
-    def _on_delivery(self, error: KafkaError | None, message: Message) -> None:
+    def _on_delivery(
+        self,
+        on_delivered: Callable[[], None] | None,
+        on_rejected: Callable[[str], None] | None,
+        error: KafkaError | None,
+        message: Message,
+    ) -> None:
         self._pending -= 1
-        if error is not None:
+        if error is None:
+            if on_delivered is not None:
+                on_delivered()
+        elif on_rejected is not None and error.code() in REJECTED_FOR_GOOD:
+            on_rejected(error.str())
+        else:
             self._failures.append(f"{message.topic()}: {error.str()}")
 
 

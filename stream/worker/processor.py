@@ -5,6 +5,8 @@ Shared by the live worker and replay; committing (step 4) is the caller's job.
 
 from __future__ import annotations
 
+import functools
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,6 +18,9 @@ from stream.kafka import EventProducer
 from stream.worker.batching import PartitionKey, first_offsets, next_offsets
 from stream.worker.incoming import Incoming
 from stream.worker.pipeline import DedupPipeline
+
+log = logging.getLogger(__name__)
+Position = tuple[str, int, int]  # topic, partition, offset of the source record
 
 
 @dataclass(frozen=True)
@@ -48,16 +53,18 @@ class BatchProcessor:
         self.duplicates_topic = duplicates_topic
         self.dlq_topic = dlq_topic
         self.max_title_chars = max_title_chars
+        self.dead_letters = DeadLetterSender(producer, dlq_topic)
 
     def process(self, messages: Sequence[Message]) -> ProcessedBatch:
         incoming, dead_letters = self.parse(messages)
         report = self.pipeline.process(incoming)
-        for letter in dead_letters:
-            self.producer.send(self.dlq_topic, letter.key, letter.value, letter.headers())
         with report.timed("deliver"):
+            self.dead_letters.send(dead_letters, messages)
             for event in report.duplicates:
                 self.producer.send(self.duplicates_topic, event.listing_id, encode_event(event))
             self.producer.flush()
+            if self.dead_letters.resend_refused():
+                self.producer.flush()
         return ProcessedBatch(
             processed=len(incoming),
             dead_lettered=len(dead_letters),
@@ -80,6 +87,58 @@ class BatchProcessor:
                 continue
             incoming.append(Incoming(listing=listing, source=source, timestamp_ms=message_timestamp_ms(message)))
         return incoming, dead_letters
+
+
+class DeadLetterSender:
+    """Sends each dead letter once per source offset, cut to fit the producer's limit, never blocking.
+
+    A batch that is retried (a duplicate-found event undelivered) skips the letters the broker
+    already acknowledged. A letter the broker refuses for good goes out again without its value;
+    refused again, it is logged and dropped rather than retried forever.
+    """
+
+    def __init__(self, producer: EventProducer, topic: str) -> None:
+        self.producer = producer
+        self.topic = topic
+        # Acknowledged or dropped; only this batch's offsets are kept, so it stays bounded.
+        self._settled: set[Position] = set()
+        self._refused: list[DeadLetter] = []
+
+    def send(self, letters: Sequence[DeadLetter], messages: Sequence[Message]) -> None:
+        self._settled &= {(m.topic(), m.partition(), m.offset()) for m in messages}
+        self._refused = []
+        for letter in letters:
+            if _position(letter) not in self._settled:
+                self._send(letter.fitted(self.producer.max_message_bytes), last_try=False)
+
+    def resend_refused(self) -> bool:
+        """Sends the refused letters again, valueless; True when there were any (flush again)."""
+        refused, self._refused = self._refused, []
+        for letter in refused:
+            self._send(letter.truncated(), last_try=True)
+        return bool(refused)
+
+    def _send(self, letter: DeadLetter, *, last_try: bool) -> None:
+        self.producer.send(
+            self.topic,
+            letter.key,
+            letter.value,
+            letter.headers(),
+            on_delivered=functools.partial(self._settled.add, _position(letter)),
+            on_rejected=functools.partial(self._rejected, letter, last_try),
+        )
+
+    def _rejected(self, letter: DeadLetter, last_try: bool, reason: str) -> None:
+        if not last_try:
+            self._refused.append(letter)
+            return
+        source = letter.source
+        log.error("dead letter for %s[%d]@%d dropped: %s", source.topic, source.partition, source.offset, reason)
+        self._settled.add(_position(letter))
+
+
+def _position(letter: DeadLetter) -> Position:
+    return letter.source.topic, letter.source.partition, letter.source.offset
 
 
 def _photo_outcomes(loaded: int, failures: dict[str, int]) -> dict[str, int]:

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import calendar
+import re
+from datetime import date, timedelta
+
+import orjson
 import pytest
+from pydantic import ValidationError
 
 from encoders.listing import (
     DECIDER_FIELDS,
+    ISO_DATE_PATTERN,
+    MAX_CREATED_AT_MS,
     MAX_DESCRIPTION_CHARS,
     InvalidListing,
+    Listing,
     decider_fields,
+    describe_validation_error,
     listing_text,
     parse_listing_json,
     readable,
@@ -91,3 +101,59 @@ def test_created_at_reads_as_epoch_milliseconds(value: object, expected: int | N
 def test_marketplace_exports_escaped_bytes_read_as_text(title: str, read: str) -> None:
     assert readable(title) == read
     assert listing_text({"title": title}) == read.strip()
+
+
+@pytest.mark.parametrize(
+    ("created_at", "reason"),
+    [
+        (1e30, "out of range"),  # beyond Milvus INT64 milliseconds
+        (2**63, "out of range"),
+        (253_402_300_800_000, "out of range"),  # one millisecond past 9999-12-31T23:59:59.999Z
+        (-1, "out of range"),
+        (-0.5, "out of range"),
+        (float("inf"), "out of range"),
+        (float("nan"), "out of range"),
+        ("not a date", "not an ISO 8601 date"),
+        ("", "not an ISO 8601 date"),
+        ("2026-02-29", "not an ISO 8601 date"),  # not a leap year
+        ("2026-04-31T10:00:00Z", "not an ISO 8601 date"),
+        ("2026-11-30T24:00:00Z", "not an ISO 8601 date"),
+        ("1969-12-31T23:59:59Z", "not an ISO 8601 date"),  # before the epoch
+        ("2026-11-30T10:00:00Z\n", "not an ISO 8601 date"),
+    ],
+)
+def test_created_at_out_of_range_or_not_a_date_is_invalid(created_at: object, reason: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Listing.model_validate({"listing_id": "a", "title": "x", "created_at": created_at})
+    described = describe_validation_error(caught.value)
+    assert described.startswith("created_at: ") and reason in described and "\n" not in described
+
+
+@pytest.mark.parametrize(
+    ("created_at", "ms"),
+    [
+        (0, 0),
+        (1_700_000_000.5, 1_700_000_000_500),
+        (MAX_CREATED_AT_MS, MAX_CREATED_AT_MS),
+        ("2024-02-29", 1_709_164_800_000),
+        ("2000-02-29T00:00:00.123456+01:00", 951_778_800_123),
+        ("2026-11-30 10:00", 1_796_032_800_000),
+        ("9999-12-31T23:59:59.999Z", MAX_CREATED_AT_MS),
+    ],
+)
+def test_created_at_in_range_reads_as_epoch_milliseconds(created_at: object, ms: int) -> None:
+    _, listing = parse_listing_json(orjson.dumps({"listing_id": "a", "title": "x", "created_at": created_at}))
+    assert listing.created_at_ms() == ms
+
+
+def test_the_date_pattern_knows_the_calendar() -> None:
+    """Leap years and month lengths: what the pattern (and so the JSON Schema) accepts is a real date."""
+    pattern = re.compile(ISO_DATE_PATTERN)
+    for year in range(1970, 10_000):
+        assert bool(pattern.search(f"{year:04d}-02-29")) == calendar.isleap(year), year
+    day = date(1999, 12, 1)
+    while day < date(2001, 3, 2):  # a month either side of a 400-year leap day
+        assert pattern.search(day.isoformat()), day
+        day += timedelta(days=1)
+    for month, days in [(1, 31), (4, 30), (6, 30), (9, 30), (11, 30), (12, 31)]:
+        assert pattern.search(f"2026-{month:02d}-{days:02d}") and not pattern.search(f"2026-{month:02d}-{days + 1:02d}")

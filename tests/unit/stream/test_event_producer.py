@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from confluent_kafka import KafkaException
 
 from stream.kafka import DeliveryError, EventProducer
 
@@ -20,3 +21,21 @@ def test_undelivered_events_raise_and_close_returns_promptly() -> None:
     started = time.monotonic()
     producer.close()  # librdkafka's close alone would wait for delivery forever
     assert time.monotonic() - started < 5.0
+
+
+def test_a_record_over_message_max_bytes_is_rejected_to_its_callback_not_raised() -> None:
+    producer = EventProducer.create({**UNREACHABLE, "message.max.bytes": "20000"})
+    assert producer.max_message_bytes == 20_000
+    rejected: list[str] = []
+    producer.send("listings.dlq", b"key", b"x" * 30_000, on_rejected=rejected.append)
+    producer.flush()  # nothing is pending: the rejection is final, not a delivery failure
+    assert len(rejected) == 1 and "too large" in rejected[0].lower()
+    with pytest.raises(KafkaException):  # without a callback the caller hears of it
+        producer.send("listings.duplicates", b"key", b"x" * 30_000)
+    producer.close()
+
+
+def test_the_default_limit_is_librdkafkas() -> None:
+    producer = EventProducer.create(UNREACHABLE)
+    assert producer.max_message_bytes == 1_000_000
+    producer.close()
