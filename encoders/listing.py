@@ -143,7 +143,7 @@ def parse_listing_json(raw: bytes, *, subject: str = "listing") -> tuple[dict[st
     try:
         payload = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise InvalidListing(f"not valid JSON: {exc}") from None
+        raise InvalidListing(f"not valid JSON: {json_problem(exc)}") from None
     if not isinstance(payload, dict):
         raise InvalidListing(f"expected a JSON object, got {type(payload).__name__}")
     try:
@@ -152,13 +152,28 @@ def parse_listing_json(raw: bytes, *, subject: str = "listing") -> tuple[dict[st
         raise InvalidListing(describe_validation_error(exc, subject=subject)) from None
 
 
+def json_problem(exc: orjson.JSONDecodeError) -> str:
+    """The decoder's message with the position in the record (``column 35``): a record is one line of its
+    file or one Kafka message, so the decoder's "line 1" and character offset only confuse."""
+    return f"{exc.msg} at column {exc.colno}"
+
+
 def describe_validation_error(exc: ValidationError, *, subject: str = "listing") -> str:
-    """A validation failure as one line, ``field: problem; field: problem`` (``subject`` when no field)."""
+    """A validation failure as one line, ``field: problem; field: problem`` (``subject`` when no field).
+
+    A wrong type names the type given: ``title: Input should be a valid string, got int``."""
     problems = []
     for error in exc.errors():
         field = ".".join(str(part) for part in error["loc"]) or subject
-        problems.append(f"{field}: {error['msg']}")
+        given = f", got {_json_type(error['input'])}" if error["type"].endswith("_type") else ""
+        problems.append(f"{field}: {error['msg']}{given}")
     return "; ".join(problems)
+
+
+def _json_type(value: Any) -> str:
+    """The JSON name of a value's type, as the sender wrote it."""
+    names = {bool: "boolean", int: "number", float: "number", str: "string", list: "array", dict: "object"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
 def listing_text(listing: Mapping[str, Any]) -> str:

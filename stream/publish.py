@@ -16,8 +16,9 @@ class PublishReport:
     invalid: list[tuple[int, str]] = field(default_factory=list)
 
 
-def publish_file(settings: Settings, path: Path) -> PublishReport:
-    """Validates every line first, then publishes the valid ones; invalid lines are reported, not sent."""
+def publish_file(settings: Settings, path: Path, *, all_or_nothing: bool = False) -> PublishReport:
+    """Validates every line first, then publishes the valid ones (none at all with ``all_or_nothing`` when
+    any is invalid); invalid lines are reported, never sent."""
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
     report = PublishReport()
@@ -33,6 +34,8 @@ def publish_file(settings: Settings, path: Path) -> PublishReport:
                 report.invalid.append((number, str(exc)))
                 continue
             valid.append((listing.listing_id, value))
+    if all_or_nothing and report.invalid:
+        return report
     publish_values(settings, valid)
     report.published = len(valid)
     return report

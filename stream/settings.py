@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError as SourceError
 
 DEFAULT_STATE_DIR = Path(".dedup")
 DEFAULT_KAFKA_PORT = 19092
@@ -31,7 +32,8 @@ class KafkaSettings(BaseSettings):
     model_config = _config("DEDUP_KAFKA_")
 
     bootstrap_servers: str = Field(default=f"127.0.0.1:{DEFAULT_KAFKA_PORT}", description="Kafka bootstrap servers")
-    group_id: str = Field(default="listing-dedup", description="consumer group")
+    # librdkafka aborts the process (a C assertion) on an empty group id: refuse it here in one line.
+    group_id: str = Field(default="listing-dedup", min_length=1, description="consumer group")
     # Shorter than librdkafka's 45 s: a crashed worker's partitions move on sooner, and tansu
     # (the embedded broker) answers a group join only after about half of this.
     session_timeout_ms: int = Field(default=10_000, ge=1_000)
@@ -98,12 +100,23 @@ class MilvusSettings(BaseSettings):
     )
 
 
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
 class RedisSettings(BaseSettings):
     model_config = _config("DEDUP_REDIS_")
 
     url: SecretStr = Field(default=SecretStr(f"redis://127.0.0.1:{DEFAULT_REDIS_PORT}/0"), description="redis://host:port/db")
     enabled: bool = True
     ttl_seconds: int = Field(default=7 * 24 * 3600, ge=1)
+
+    @field_validator("url")
+    @classmethod
+    def _redis_scheme(cls, url: SecretStr) -> SecretStr:
+        # Checked here so that a typo is one line at start-up, not a traceback from redis-py.
+        if not url.get_secret_value().startswith(REDIS_SCHEMES):
+            raise ValueError(f"a Redis URL starts with {', '.join(REDIS_SCHEMES)}")
+        return url
 
 
 class EncoderSettings(BaseSettings):
@@ -208,12 +221,20 @@ def build(cls: type[BaseSettings], overrides: dict[str, Any] | None = None) -> A
         return cls(**given)
     except ValidationError as exc:
         raise SettingsError(describe_settings_error(cls, exc)) from None
+    except SourceError as exc:  # a complex value (a dict, a list) that is not JSON
+        raise SettingsError(describe_source_error(cls, exc)) from None
 
 
 def env_variable(cls: type[BaseSettings], field: str) -> str:
     """The ``DEDUP_*`` variable that sets ``field`` (the prefix alone for the whole model)."""
     prefix = cls.model_config.get("env_prefix", "")
     return f"{prefix}{field}".upper() if field else prefix.rstrip("_")
+
+
+def describe_source_error(cls: type[BaseSettings], exc: SourceError) -> str:
+    field = str(exc).split('"')[1] if str(exc).count('"') >= 2 else ""
+    reason = f": {exc.__cause__}" if exc.__cause__ is not None else ""
+    return f"invalid setting {env_variable(cls, field)}: not valid JSON{reason}"
 
 
 def describe_settings_error(cls: type[BaseSettings], exc: ValidationError) -> str:

@@ -25,7 +25,8 @@ import numpy as np
 from pymilvus import DataType, MilvusClient
 from pymilvus.exceptions import MilvusException
 
-from infra.milvus.errors import StoreError, StoreVersionMismatch
+from infra.milvus.earlier import OrderKey, search_earlier
+from infra.milvus.errors import StoreError, StoreVersionMismatch, masked_uri
 from infra.milvus.failures import FAILURES, translate
 from infra.milvus.records import ListingRecord, Neighbour
 from infra.milvus.schema import (
@@ -87,6 +88,7 @@ class ListingStore:
         if not model_version:
             raise ValueError("model_version must not be empty")
         self.uri = uri
+        self.shown_uri = masked_uri(uri)  # what messages print: never a password
         self.collection = collection
         self.model_version = model_version
         self.dim = dim
@@ -141,32 +143,64 @@ class ListingStore:
             for chunk in _chunks(rows, UPSERT_CHUNK_ROWS):
                 self._client_or_raise().upsert(self.collection, chunk, timeout=self._timeout)
 
-    def search(self, vectors: np.ndarray, limit: int) -> list[list[Neighbour]]:
+    # ``earlier_than`` (one (first_seen_ms, listing_id) key per query) keeps each query's hits to listings
+    # stored before it, inside the search (see infra.milvus.earlier): later ones never crowd them out.
+
+    def search(
+        self, vectors: np.ndarray, limit: int, earlier_than: Sequence[OrderKey] | None = None
+    ) -> list[list[Neighbour]]:
         """The ``limit`` most similar stored listings for each query row, most similar first."""
         queries = self._as_matrix(vectors, "search vectors")
         if limit < 1:
             raise ValueError(f"limit must be positive, got {limit}")
         search_params = {"metric_type": METRIC, "params": self._search_params(limit)}
-        return self._search("search", queries, TEXT_FIELD, limit, search_params, neighbour_from_hit)
+        return self._search_earlier(
+            "search", queries, TEXT_FIELD, limit, search_params, neighbour_from_hit, earlier_than=earlier_than
+        )
 
-    def search_images(self, vectors: np.ndarray, limit: int) -> list[list[Neighbour]]:
+    def search_images(
+        self, vectors: np.ndarray, limit: int, earlier_than: Sequence[OrderKey] | None = None
+    ) -> list[list[Neighbour]]:
         """The ``limit`` stored listings with the most similar photos; empty lists where the collection has
         photos only as an array field (Milvus < 2.4 allows one vector field), which cannot be searched."""
         queries = self._as_matrix(vectors, "image search vectors")
         if limit < 1 or self._layout_or_raise() is not ImageLayout.VECTOR:
             return [[] for _ in range(len(queries))]
         search_params = {"metric_type": METRIC, "params": {}}
-        return self._search(
-            "search_images", queries, IMAGE_FIELD, limit, search_params, neighbour_from_hit, only="has_image == true"
+        return self._search_earlier(
+            "search_images", queries, IMAGE_FIELD, limit, search_params, neighbour_from_hit,
+            only="has_image == true", earlier_than=earlier_than,
         )
 
-    def search_text(self, texts: Sequence[str], limit: int) -> list[list[Neighbour]]:
+    def search_text(
+        self, texts: Sequence[str], limit: int, earlier_than: Sequence[OrderKey] | None = None
+    ) -> list[list[Neighbour]]:
         """The ``limit`` best BM25 matches of each text, best first; empty lists without the lexical channel."""
         if not self.lexical or limit < 1:
             return [[] for _ in texts]
         queries = [lexical_text(text) for text in texts]
         params = {"metric_type": LEXICAL_METRIC}
-        return self._search("search_text", queries, LEXICAL_FIELD, limit, params, neighbour_from_text_hit)
+        return self._search_earlier(
+            "search_text", queries, LEXICAL_FIELD, limit, params, neighbour_from_text_hit, earlier_than=earlier_than
+        )
+
+    def _search_earlier(
+        self,
+        action: str,
+        queries: Sequence[Any] | np.ndarray,
+        field: str,
+        limit: int,
+        search_params: Mapping[str, Any],
+        to_neighbour: Callable[[Any], Neighbour],
+        only: str = "",
+        earlier_than: Sequence[OrderKey] | None = None,
+    ) -> list[list[Neighbour]]:
+        def run(chunk: Sequence[Any] | np.ndarray, k: int, expression: str) -> list[list[Neighbour]]:
+            return self._search(action, chunk, field, k, search_params, to_neighbour, expression)
+
+        if earlier_than is None:
+            return run(queries, limit, only)
+        return search_earlier(run, queries, limit, only, earlier_than)
 
     def _search(
         self,
@@ -180,7 +214,7 @@ class ListingStore:
     ) -> list[list[Neighbour]]:
         """One search call per chunk of queries against ``field``; each hit read by ``to_neighbour``.
 
-        ``only`` is a constant filter expression (never built from listing values)."""
+        ``only`` is a filter expression built from constants, integers we produced and escaped literals."""
         neighbours: list[list[Neighbour]] = []
         with self._milvus_errors(action):
             for chunk in _chunks(queries, SEARCH_CHUNK_QUERIES):
@@ -209,7 +243,8 @@ class ListingStore:
             for chunk in _chunks(unique_ids, FETCH_CHUNK_IDS):
                 rows = self._client_or_raise().query(
                     self.collection,
-                    ids=chunk,
+                    # Not ids=: pymilvus quotes string keys without escaping them (a ' ends the literal).
+                    filter=f"listing_id in {string_list_literal(chunk)}",
                     output_fields=["listing_id", FIRST_SEEN_FIELD],
                     consistency_level=CONSISTENCY,
                     timeout=self._timeout,
@@ -248,7 +283,8 @@ class ListingStore:
             for chunk in _chunks(unique_ids, FETCH_CHUNK_IDS):
                 rows = self._client_or_raise().query(
                     self.collection,
-                    ids=chunk,
+                    # Not ids=: pymilvus quotes string keys without escaping them (a ' ends the literal).
+                    filter=f"listing_id in {string_list_literal(chunk)}",
                     output_fields=VECTOR_FIELDS,
                     consistency_level=CONSISTENCY,
                     timeout=self._timeout,
@@ -275,7 +311,7 @@ class ListingStore:
         if self.is_lite:
             if not self.uri.endswith(".db"):
                 raise StoreError(
-                    f"Milvus uri {self.uri!r} is neither http(s)://host:port nor a local path ending in .db"
+                    f"Milvus uri {self.shown_uri!r} is neither http(s)://host:port nor a local path ending in .db"
                 )
             Path(self.uri).expanduser().parent.mkdir(parents=True, exist_ok=True)
         with self._milvus_errors("connect"):
@@ -292,7 +328,7 @@ class ListingStore:
         if self.is_lite and not self._profiles[self.index_type].lite_can_build:
             buildable = ", ".join(name for name, profile in self._profiles.items() if profile.lite_can_build)
             raise StoreError(
-                f"Milvus Lite ({self.uri}) cannot build index type {self.index_type}; "
+                f"Milvus Lite ({self.shown_uri}) cannot build index type {self.index_type}; "
                 f"use one of {buildable}, or a Milvus server"
             )
 
@@ -315,7 +351,7 @@ class ListingStore:
             return
         log.info(
             "created Milvus collection %r at %s (index %s, image field as %s, model %s)",
-            self.collection, self.uri, self.index_type, layout.value, self.model_version,
+            self.collection, self.shown_uri, self.index_type, layout.value, self.model_version,
         )
 
     def _open_existing(self) -> None:
@@ -364,7 +400,7 @@ class ListingStore:
         stored = properties.get(MODEL_VERSION_PROPERTY)
         if stored != self.model_version:
             raise StoreVersionMismatch(
-                f"collection '{self.collection}' at {self.uri} was built with model "
+                f"collection '{self.collection}' at {self.shown_uri} was built with model "
                 f"{stored or '<none recorded>'} but this worker loads model {self.model_version}; "
                 "use a new collection (DEDUP_MILVUS_COLLECTION) or the matching model"
             )
@@ -373,13 +409,13 @@ class ListingStore:
         missing = [name for name in REQUIRED_FIELDS if name not in fields]
         if missing:
             raise StoreError(
-                f"collection '{self.collection}' at {self.uri} lacks fields {missing}: "
+                f"collection '{self.collection}' at {self.shown_uri} lacks fields {missing}: "
                 "it was not created by listing-dedup; use another collection name"
             )
         stored_dim = int(fields[TEXT_FIELD]["params"]["dim"])
         if stored_dim != self.dim:
             raise StoreError(
-                f"collection '{self.collection}' at {self.uri} stores {stored_dim}-d vectors "
+                f"collection '{self.collection}' at {self.shown_uri} stores {stored_dim}-d vectors "
                 f"but this worker produces {self.dim}-d vectors; use another collection"
             )
 
@@ -425,7 +461,7 @@ class ListingStore:
 
     def _client_or_raise(self) -> MilvusClient:
         if self._client is None:
-            raise StoreError(f"the store for collection '{self.collection}' at {self.uri} is closed")
+            raise StoreError(f"the store for collection '{self.collection}' at {self.shown_uri} is closed")
         return self._client
 
     def _layout_or_raise(self) -> ImageLayout:
@@ -442,11 +478,13 @@ class ListingStore:
             raise self._translate(action, exc) from exc
 
     def _translate(self, action: str, exc: MilvusException | grpc.RpcError) -> StoreError:
-        where = f"Milvus {action} on collection '{self.collection}' at {self.uri}"
+        where = f"Milvus {action} on collection '{self.collection}' at {self.shown_uri}"
         hint = ""
         if self.is_lite and action == "connect":
             hint = " (Milvus Lite allows one process per database: is another worker using it?)"
-        return translate(where, exc, hint=hint)
+        error = translate(where, exc, hint=hint)
+        # The server's own message may quote the URI it was given.
+        return type(error)(str(error).replace(self.uri, self.shown_uri)) if self.uri != self.shown_uri else error
 
 
 def _is_lite_uri(uri: str) -> bool:

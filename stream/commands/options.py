@@ -31,6 +31,9 @@ class StackOptions:
 @dataclass(frozen=True)
 class PublishOptions:
     file: Annotated[Path, Cli(positional=True)] = Field(description="JSONL file, one listing per line")
+    all_or_nothing: bool = Field(
+        default=False, description="publish nothing when any line is invalid (default: publish the valid lines)"
+    )
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,11 @@ from stream.settings import Settings
 
 
 def cmd_publish(options: PublishOptions, settings: Settings) -> int:
-    report = publish_file(settings, options.file)
+    report = publish_file(settings, options.file, all_or_nothing=options.all_or_nothing)
     for line_number, reason in report.invalid:
         print(f"{options.file}:{line_number}: {reason}", file=sys.stderr)
-    print(f"published {report.published} events to {settings.topics.listings}; {len(report.invalid)} invalid lines skipped")
+    skipped = f"{len(report.invalid)} invalid lines skipped"
+    if options.all_or_nothing and report.invalid:
+        skipped = f"{len(report.invalid)} invalid lines, so nothing was published (--all-or-nothing)"
+    print(f"published {report.published} events to {settings.topics.listings}; {skipped}")
     return EXIT_FAILED if report.invalid else EXIT_OK

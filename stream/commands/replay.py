@@ -10,7 +10,16 @@ from tqdm import tqdm
 from stream.commands.exit_codes import EXIT_OK
 from stream.commands.options import ReplayOptions
 from stream.commands.shutdown import stop_on_signals
-from stream.replay import Replayer, ReplayError, ReplayResult, parse_offsets, parse_timestamp_ms, plan_ranges
+from stream.kafka import topic_partitions
+from stream.replay import (
+    Replayer,
+    ReplayError,
+    ReplayResult,
+    check_group_is_free,
+    parse_offsets,
+    parse_timestamp_ms,
+    plan_ranges,
+)
 from stream.settings import Settings
 from stream.worker.runtime import open_runtime
 
@@ -37,9 +46,16 @@ def run_replay(options: ReplayOptions, settings: Settings, stop: threading.Event
     with open_runtime(settings) as runtime:
         group = options.group or f"{live_group}-replay-{uuid.uuid4().hex[:8]}"
         consumer = runtime.consumer(group)
-        ranges = plan_ranges(
-            consumer, settings.kafka.client_config(), settings.topics.listings, from_timestamp_ms=from_ts, from_offsets=from_offsets, to_timestamp_ms=to_ts
-        )
+        client, topic = settings.kafka.client_config(), settings.topics.listings
+        try:
+            if options.group is not None:  # a worker's group (any name) must never have its offsets moved
+                check_group_is_free(client, options.group, topic, topic_partitions(consumer, topic))
+            ranges = plan_ranges(
+                consumer, client, topic, from_timestamp_ms=from_ts, from_offsets=from_offsets, to_timestamp_ms=to_ts
+            )
+        except BaseException:
+            consumer.close()  # the Replayer closes it otherwise
+            raise
         with tqdm(total=sum(r.size for r in ranges), unit="event", desc="replay") as progress:
             replayer = Replayer(
                 consumer,

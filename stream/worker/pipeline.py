@@ -22,6 +22,7 @@ import numpy as np
 from decider.bundle import ModelBundle
 from decider.pairs import CandidatePairs
 from infra.cache import CachedVectors, EmbeddingCache
+from infra.milvus.earlier import is_earlier
 from infra.milvus.records import ListingRecord, Neighbour
 from infra.milvus.store import ListingStore
 from stream.events import DeciderRef, DuplicateFound, Match, duplicate_event_id, utc_now_iso
@@ -29,10 +30,6 @@ from stream.worker.incoming import Incoming, latest_per_listing, listing_record
 from stream.worker.photos import PhotoResults, PhotoStep
 
 log = logging.getLogger(__name__)
-
-# Later listings and the listing itself come back from the ANN search too; ask for a few
-# more so that ``candidates`` earlier ones usually remain after filtering.
-SEARCH_HEADROOM = 5
 
 
 @dataclass
@@ -106,17 +103,18 @@ class DedupPipeline:
                 self.cache.put_listings(
                     {item.listing.listing_id: CachedVectors(text[i], photo_vectors[i]) for i, item in enumerate(items)}
                 )
+        # Every search keeps to listings stored before each query (in Milvus, so later ones never crowd them out).
+        order_keys = [(seen, item.listing.listing_id) for seen, item in zip(first_seen, items, strict=True)]
         with report.timed("search"):
-            neighbours = self.store.search(text, limit=self.candidates + SEARCH_HEADROOM)
+            neighbours = self.store.search(text, limit=self.candidates, earlier_than=order_keys)
         with report.timed("photo_search"):
-            photo_alike = self._photo_matches(photo_vectors)
+            photo_alike = self._photo_matches(photo_vectors, order_keys)
         with report.timed("lexical_search"):
-            worded_alike = self._lexical_matches(items)
-        order_keys = [(seen, item.listing.listing_id) for seen, item in zip(first_seen, items)]
+            worded_alike = self._lexical_matches(items, order_keys)
         with report.timed("candidates"):
             chosen = [
-                self._earlier_candidates(own, found, by_text, by_photo)
-                for own, found, by_text, by_photo in zip(order_keys, neighbours, worded_alike, photo_alike)
+                self._earlier_candidates(found, by_text, by_photo)
+                for found, by_text, by_photo in zip(neighbours, worded_alike, photo_alike, strict=True)
             ]
             pairs = self._candidate_pairs(items, vectors, chosen)
         with report.timed("decide"):
@@ -164,37 +162,40 @@ class DedupPipeline:
         now = self.clock_ms()
         return [stored.get(item.listing.listing_id, now) for item in items]
 
-    def _lexical_matches(self, items: Sequence[Incoming]) -> list[list[Neighbour]]:
-        """Stored listings sharing the rarest words, identifiers or photo hash (BM25), when the channel is on."""
+    def _lexical_matches(
+        self, items: Sequence[Incoming], order_keys: Sequence[tuple[int, str]]
+    ) -> list[list[Neighbour]]:
+        """Earlier listings sharing the rarest words, identifiers or photo hash (BM25), when the channel is on."""
         if self.lexical_candidates <= 0:
             return [[] for _ in items]
-        return self.store.search_text([item.lexical for item in items], limit=self.lexical_candidates + SEARCH_HEADROOM)
+        texts = [item.lexical for item in items]
+        return self.store.search_text(texts, limit=self.lexical_candidates, earlier_than=order_keys)
 
-    def _photo_matches(self, photo_vectors: Sequence[np.ndarray | None]) -> list[list[Neighbour]]:
-        """Stored listings with the nearest photos, for the listings that have a photo vector."""
+    def _photo_matches(
+        self, photo_vectors: Sequence[np.ndarray | None], order_keys: Sequence[tuple[int, str]]
+    ) -> list[list[Neighbour]]:
+        """Earlier listings with the nearest photos, for the listings that have a photo vector."""
         rows = [row for row, vector in enumerate(photo_vectors) if vector is not None]
         found: list[list[Neighbour]] = [[] for _ in photo_vectors]
         if self.photo_candidates <= 0 or not rows:
             return found
         matrix = np.stack([photo_vectors[row] for row in rows])
-        searched = self.store.search_images(matrix, limit=self.photo_candidates + SEARCH_HEADROOM)
-        for row, neighbours in zip(rows, searched):
+        keys = [order_keys[row] for row in rows]
+        searched = self.store.search_images(matrix, limit=self.photo_candidates, earlier_than=keys)
+        for row, neighbours in zip(rows, searched, strict=True):
             found[row] = neighbours
         return found
 
     def _earlier_candidates(
-        self,
-        own: tuple[int, str],
-        by_vector: Sequence[Neighbour],
-        by_text: Sequence[Neighbour],
-        by_photo: Sequence[Neighbour],
+        self, by_vector: Sequence[Neighbour], by_text: Sequence[Neighbour], by_photo: Sequence[Neighbour]
     ) -> list[Neighbour]:
-        """The nearest earlier neighbours, then the best earlier BM25 and photo matches not among them."""
+        """The nearest earlier neighbours, then the best earlier BM25 and photo matches not among them
+        (the searches return earlier listings only)."""
         chosen: list[Neighbour] = []
         seen: set[str] = set()
         channels = ((by_vector, self.candidates), (by_text, self.lexical_candidates), (by_photo, self.photo_candidates))
         for found, limit in channels:
-            fresh = [n for n in found if _is_earlier(n, own) and n.listing_id not in seen][:limit]
+            fresh = [n for n in found if n.listing_id not in seen][:limit]
             seen.update(n.listing_id for n in fresh)
             chosen.extend(fresh)
         return chosen
@@ -229,7 +230,7 @@ class DedupPipeline:
         for row, groups in wanted.items():
             seen = {n.listing_id for n in chosen[row]}
             for member in (m for group in sorted(groups) for m in by_group.get(group, [])):
-                if member.listing_id not in seen and _is_earlier(member, order_keys[row]):
+                if member.listing_id not in seen and is_earlier(member, order_keys[row]):
                     seen.add(member.listing_id)
                     extra[row].append(member)
             extra[row] = extra[row][: self.group_candidates]
@@ -357,10 +358,6 @@ def photo_similarity(queries: Sequence[np.ndarray | None], candidates: Sequence[
         [np.nan if q is None or c is None else float(np.dot(q, c)) for q, c in zip(queries, candidates)],
         dtype=np.float32,
     )
-
-
-def _is_earlier(neighbour: Neighbour, own_key: tuple[int, str]) -> bool:
-    return (neighbour.first_seen_ms, neighbour.listing_id) < own_key
 
 
 def _optional(value: Any) -> float | None:

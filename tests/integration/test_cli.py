@@ -62,6 +62,24 @@ def test_publish_reports_bad_lines_and_sends_only_the_good_ones(pipeline_setting
     assert sorted(m.key() for m in published) == [b"a", b"c"]
 
 
+def test_publish_all_or_nothing_sends_nothing_when_a_line_is_bad(pipeline_settings: Settings, tmp_path: Path) -> None:
+    source = tmp_path / "listings.jsonl"
+    source.write_bytes(
+        b'{"listing_id": "a", "title": "Dyson V8 cordless vacuum"}\n'
+        b'{"listing_id": "b", "title": 5}\n'
+        b'{"listing_id": "c", "title": "Dyson V8" "x"}\n'
+    )
+    done = subprocess.run(
+        [*DEDUP, "publish", str(source), "--all-or-nothing"], env=cli_env(pipeline_settings, tmp_path / "m.db"),
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 1
+    assert f"{source}:2: title: Input should be a valid string, got number" in done.stderr
+    assert f"{source}:3: not valid JSON: unexpected character, expected ',' or '}}' at column 41" in done.stderr
+    assert "published 0 events" in done.stdout and "nothing was published" in done.stdout
+    assert read(pipeline_settings, pipeline_settings.topics.listings) == []
+
+
 def test_run_logs_a_summary_and_exits_cleanly_on_sigterm(pipeline_settings: Settings, tmp_path: Path) -> None:
     items = [{"listing_id": f"k{i}", "title": f"Nintendo Switch OLED console {c}"} for i, c in enumerate(["white", "neon", "white"])]
     publish(pipeline_settings, items)

@@ -219,7 +219,7 @@ def test_search_hits_carry_the_listing_attributes_deciders_read(store: ListingSt
         {"title": "Kettle", "description": long_description},
         None,
     ]
-    store.upsert([replace(record, attributes=attrs) for record, attrs in zip(records(text), attributes)])
+    store.upsert([replace(record, attributes=attrs) for record, attrs in zip(records(text), attributes, strict=True)])
     hits = {hit.listing_id: hit for hit in store.search(text, limit=3)[0]}
     assert hits["listing-0"].attributes == attributes[0]
     shortened = hits["listing-1"].attributes
@@ -243,10 +243,15 @@ def test_the_lexical_channel_finds_listings_worded_alike(milvus_uri: str, unique
     try:
         assert store.lexical
         vectors = unit_vectors(len(TITLES), seed=9)  # unrelated vectors: only the words can match
-        store.upsert([replace(r, text=title) for r, title in zip(records(vectors, created_at_base=1_000), TITLES)])
-        found = store.search_text(["Luncheon meat MALING 397 gr", "babyterry hoodie"], limit=2)
-        assert [[n.listing_id for n in hits] for hits in found] == [["listing-0", "listing-1"], ["listing-3", "listing-2"]]
+        stored = records(vectors, created_at_base=1_000)  # first stored at 1_000 + i
+        store.upsert([replace(r, text=title) for r, title in zip(stored, TITLES, strict=True)])
+        texts = ["Luncheon meat MALING 397 gr", "babyterry hoodie"]
+        found = store.search_text(texts, limit=2)
+        expected = [["listing-0", "listing-1"], ["listing-3", "listing-2"]]
+        assert [[n.listing_id for n in hits] for hits in found] == expected
         assert all(np.isnan(n.similarity) and n.first_seen_ms > 0 for hits in found for n in hits)
+        earlier = store.search_text(texts, limit=1, earlier_than=[(1_001, "listing-1"), (1_003, "listing-3")])
+        assert [[n.listing_id for n in hits] for hits in earlier] == [["listing-0"], ["listing-2"]]
     finally:
         store.drop()
         store.close()
@@ -261,8 +266,36 @@ def test_a_collection_without_the_lexical_channel_keeps_working_without_it(
         with caplog.at_level(logging.WARNING, logger="infra.milvus.store"):
             reopened.ensure_collection()
         assert not reopened.lexical
-        assert "lexical candidates (shared words, identifiers, photo hashes) off" in caplog.text and "\n" not in caplog.records[-1].getMessage()
+        assert "lexical candidates (shared words, identifiers, photo hashes) off" in caplog.text
+        assert "\n" not in caplog.records[-1].getMessage()
         reopened.upsert(records(unit_vectors(3, seed=2), prefix="later"))
         assert reopened.count() == 3
     finally:
         reopened.close()
+
+
+def test_searches_keep_earlier_listings_even_when_later_ones_are_nearer(store: ListingStore) -> None:
+    """k=1, as in a replay: thirty later near-copies of the query would take the only slot from its earlier match."""
+    query = unit_vectors(1, seed=40)
+    noise = unit_vectors(32, seed=41)
+    near = query + 0.05 * noise
+    near /= np.linalg.norm(near, axis=1, keepdims=True)
+    farther = query + 0.5 * noise[:1]
+    farther /= np.linalg.norm(farther, axis=1, keepdims=True)
+
+    def row(listing_id: str, vector: np.ndarray, first_seen: int) -> ListingRecord:
+        return ListingRecord(listing_id, vector, vector, None, None, 0, None, first_seen_ms=first_seen)
+
+    # "p-tie" was stored in the same batch as the query's listing but sorts after it: later too.
+    store.upsert(
+        [row("o'brien-early", farther[0], 100), row("p-tie", near[0], 500)]
+        + [row(f"later-{i}", near[i + 1], 900) for i in range(30)]
+    )
+    assert store.search(query, 1)[0][0].listing_id.startswith(("later-", "p-tie")), "the match must be crowded out"
+
+    queries = np.vstack([query, query])
+    keys = [(500, "o'brien-me"), (900, "zz")]  # the second, a later listing, makes the batch's filter loose
+    for found in (store.search(queries, 1, keys), store.search_images(queries, 1, keys)):
+        assert found[0][0].listing_id == "o'brien-early"
+        assert found[1][0].listing_id.startswith("later-")
+        assert len(found[0]) == len(found[1]) == 1

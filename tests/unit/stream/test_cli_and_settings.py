@@ -7,7 +7,7 @@ from decider.training.config import TrainConfig
 from stream.commands.cli import build_parser, main
 from stream.commands.flags import parsed
 from stream.commands.options import GenerateOptions, settings_from
-from stream.settings import KafkaSettings, Settings, SettingsError, WorkerSettings, build
+from stream.settings import KafkaSettings, RedisSettings, Settings, SettingsError, WorkerSettings, build
 from tests.paths import REPO_ROOT
 
 HEAVY_MODULES = ("torch", "transformers", "sklearn", "pymilvus", "timm", "scipy", "matplotlib")
@@ -83,6 +83,29 @@ def test_librdkafka_options_and_secrets_pass_through(monkeypatch: pytest.MonkeyP
     assert config["sasl.password"] == "hunter2" and config["security.protocol"] == "SASL_SSL"
     assert config["fetch.max.bytes"] == 1048576 and config["client.id"] == "dedup-7"
     assert "hunter2" not in repr(kafka) and "hunter2" not in str(kafka.model_dump())
+
+
+def test_a_setting_that_is_not_json_is_one_line_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEDUP_KAFKA_OPTIONS", "not json")
+    with pytest.raises(SettingsError) as caught:
+        build(KafkaSettings)
+    assert str(caught.value).startswith("invalid setting DEDUP_KAFKA_OPTIONS: not valid JSON")
+    assert "\n" not in str(caught.value)
+
+
+def test_an_empty_group_id_is_refused_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEDUP_KAFKA_GROUP_ID", "")
+    with pytest.raises(SettingsError) as caught:
+        build(KafkaSettings)
+    assert str(caught.value).startswith("invalid setting DEDUP_KAFKA_GROUP_ID=''")
+
+
+def test_a_malformed_redis_url_is_one_line_without_its_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEDUP_REDIS_URL", "nope://user:secret@host")
+    with pytest.raises(SettingsError) as caught:
+        build(RedisSettings)
+    assert str(caught.value).startswith("invalid setting DEDUP_REDIS_URL=***: Value error, a Redis URL starts with")
+    assert "secret" not in str(caught.value)
 
 
 def test_cross_field_settings_are_validated() -> None:
