@@ -8,13 +8,13 @@ The collection's fields, indexes and row encoding are in :mod:`infra.milvus.sche
 model version is stored as a collection property; opening a collection built by another model
 raises :class:`StoreVersionMismatch`, because vectors from two models are not comparable.
 
-One class of about 400 lines on purpose: every call to Milvus, each wrapped in the same error handling.
+One class: every call to Milvus, each wrapped in the same error handling; the checks on what an existing
+collection and the server offer are in :mod:`infra.milvus.collection_checks`.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,8 +25,15 @@ import numpy as np
 from pymilvus import DataType, MilvusClient
 from pymilvus.exceptions import MilvusException
 
+from infra.milvus.collection_checks import (
+    check_buildable_index,
+    check_model_version,
+    check_schema,
+    parse_server_version,
+    warn_about_channels_off,
+)
 from infra.milvus.earlier import OrderKey, search_earlier
-from infra.milvus.errors import StoreError, StoreVersionMismatch, masked_uri
+from infra.milvus.errors import StoreError, masked_uri
 from infra.milvus.failures import FAILURES, translate
 from infra.milvus.records import ListingRecord, Neighbour
 from infra.milvus.schema import (
@@ -38,7 +45,6 @@ from infra.milvus.schema import (
     MEMBER_FIELDS,
     METRIC,
     MODEL_VERSION_PROPERTY,
-    REQUIRED_FIELDS,
     SEARCH_HIT_FIELDS,
     TEXT_FIELD,
     VECTOR_FIELDS,
@@ -90,6 +96,7 @@ class ListingStore:
         self.uri = uri
         self.shown_uri = masked_uri(uri)  # what messages print: never a password
         self.collection = collection
+        self._where = f"'{collection}' at {self.shown_uri}"
         self.model_version = model_version
         self.dim = dim
         self.index_type = index_type.upper()
@@ -108,7 +115,7 @@ class ListingStore:
 
     def ensure_collection(self) -> None:
         """Create the collection (schema, indexes, load) or open and validate the existing one."""
-        self._require_buildable_index()
+        check_buildable_index(self.index_type, self._profiles, self.is_lite, self.shown_uri)
         with self._milvus_errors("ensure_collection"):
             if not self._client_or_raise().has_collection(self.collection, timeout=self._timeout):
                 self._create_collection()
@@ -320,18 +327,6 @@ class ListingStore:
             # later store could be handed the dead channel (seen in CI as GOAWAY "too_many_pings").
             return MilvusClient(uri=self.uri, token=token or "", timeout=self._timeout, dedicated=True)
 
-    def _require_buildable_index(self) -> None:
-        if self.index_type not in self._profiles:
-            raise StoreError(
-                f"unknown Milvus index type {self.index_type!r}; use one of {', '.join(self._profiles)}"
-            )
-        if self.is_lite and not self._profiles[self.index_type].lite_can_build:
-            buildable = ", ".join(name for name, profile in self._profiles.items() if profile.lite_can_build)
-            raise StoreError(
-                f"Milvus Lite ({self.shown_uri}) cannot build index type {self.index_type}; "
-                f"use one of {buildable}, or a Milvus server"
-            )
-
     def _create_collection(self) -> None:
         client = self._client_or_raise()
         layout = self._image_layout_for_server()
@@ -357,24 +352,15 @@ class ListingStore:
     def _open_existing(self) -> None:
         client = self._client_or_raise()
         description = client.describe_collection(self.collection, timeout=self._timeout)
-        self._check_model_version(description.get("properties") or {})
+        check_model_version(description.get("properties") or {}, self.model_version, self._where)
         fields = {field["name"]: field for field in description["fields"]}
-        self._check_schema(fields)
+        check_schema(fields, self.dim, self._where)
         self._image_layout = (
             ImageLayout.VECTOR if fields[IMAGE_FIELD]["type"] == DataType.FLOAT_VECTOR else ImageLayout.ARRAY
         )
         self.lexical = self._lexical_requested and LEXICAL_FIELD in fields
         self.groups = MATCH_GROUP_FIELD in fields
-        if self._lexical_requested and not self.lexical:
-            log.warning(
-                "lexical candidates (shared words, identifiers, photo hashes) off: collection %r has no BM25 field"
-                " (Milvus before 2.5, or created without the channel; a new collection gets it)", self.collection,
-            )
-        if not self.groups:
-            log.warning(
-                "match groups off: collection %r predates them, so a listing is compared with its nearest"
-                " neighbours only (a new collection gets them)", self.collection,
-            )
+        warn_about_channels_off(self.collection, self._lexical_requested, self.lexical, self.groups)
         self._create_missing_indexes(self._image_layout)
         self._search_index_type = self._existing_index_type()
         # Milvus Lite reopens collections released; loading a loaded collection is a cheap no-op.
@@ -395,29 +381,6 @@ class ListingStore:
 
     def _indexes_on(self, field_name: str) -> list[str]:
         return list(self._client_or_raise().list_indexes(self.collection, field_name=field_name, timeout=self._timeout))
-
-    def _check_model_version(self, properties: Mapping[str, Any]) -> None:
-        stored = properties.get(MODEL_VERSION_PROPERTY)
-        if stored != self.model_version:
-            raise StoreVersionMismatch(
-                f"collection '{self.collection}' at {self.shown_uri} was built with model "
-                f"{stored or '<none recorded>'} but this worker loads model {self.model_version}; "
-                "use a new collection (DEDUP_MILVUS_COLLECTION) or the matching model"
-            )
-
-    def _check_schema(self, fields: Mapping[str, Mapping[str, Any]]) -> None:
-        missing = [name for name in REQUIRED_FIELDS if name not in fields]
-        if missing:
-            raise StoreError(
-                f"collection '{self.collection}' at {self.shown_uri} lacks fields {missing}: "
-                "it was not created by listing-dedup; use another collection name"
-            )
-        stored_dim = int(fields[TEXT_FIELD]["params"]["dim"])
-        if stored_dim != self.dim:
-            raise StoreError(
-                f"collection '{self.collection}' at {self.shown_uri} stores {stored_dim}-d vectors "
-                f"but this worker produces {self.dim}-d vectors; use another collection"
-            )
 
     def _existing_index_type(self) -> str:
         index_name = self._indexes_on(TEXT_FIELD)[0]
@@ -440,9 +403,7 @@ class ListingStore:
         return self.is_lite or self._server_version() >= (2, 5)
 
     def _server_version(self) -> tuple[int, int]:
-        version = self._client_or_raise().get_server_version(timeout=self._timeout)
-        match = re.search(r"(\d+)\.(\d+)", str(version))
-        return (int(match.group(1)), int(match.group(2))) if match else (99, 0)  # unknown: assume current
+        return parse_server_version(self._client_or_raise().get_server_version(timeout=self._timeout))
 
     # ---------------------------------------------------------------- helpers
 
@@ -461,7 +422,7 @@ class ListingStore:
 
     def _client_or_raise(self) -> MilvusClient:
         if self._client is None:
-            raise StoreError(f"the store for collection '{self.collection}' at {self.shown_uri} is closed")
+            raise StoreError(f"the store for collection {self._where} is closed")
         return self._client
 
     def _layout_or_raise(self) -> ImageLayout:
@@ -478,7 +439,7 @@ class ListingStore:
             raise self._translate(action, exc) from exc
 
     def _translate(self, action: str, exc: MilvusException | grpc.RpcError) -> StoreError:
-        where = f"Milvus {action} on collection '{self.collection}' at {self.shown_uri}"
+        where = f"Milvus {action} on collection {self._where}"
         hint = ""
         if self.is_lite and action == "connect":
             hint = " (Milvus Lite allows one process per database: is another worker using it?)"
