@@ -7,13 +7,17 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test setup system-deps schemas bench clean
+.PHONY: demo test faults setup system-deps schemas bench clean
 
 demo: setup
 	$(BIN)/dedup demo
 
 test: setup
 	$(BIN)/pytest --durations=15
+
+# Kills, freezes and outages of the worker and its services, each checked for zero loss (CI runs it after `test`).
+faults: setup
+	$(BIN)/pytest -m faults --durations=10
 
 setup: system-deps $(VENV)/.installed
 

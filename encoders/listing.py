@@ -145,7 +145,7 @@ def parse_listing_json(raw: bytes, *, subject: str = "listing") -> tuple[dict[st
     except orjson.JSONDecodeError as exc:
         raise InvalidListing(f"not valid JSON: {json_problem(exc)}") from None
     if not isinstance(payload, dict):
-        raise InvalidListing(f"expected a JSON object, got {type(payload).__name__}")
+        raise InvalidListing(f"expected a JSON object, got {_json_type(payload)}")
     try:
         return payload, Listing.model_validate(payload)
     except ValidationError as exc:

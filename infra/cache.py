@@ -114,6 +114,15 @@ class EmbeddingCache:
     def put_listings(self, items: Mapping[str, CachedVectors]) -> None:
         self._put_many(_LISTING, items)
 
+    def forget_listings(self, listing_ids: Sequence[str]) -> None:
+        """Drops deleted listings' vectors (those by content stay: other listings may share the content)."""
+        if not listing_ids:
+            return
+        try:
+            self._client.delete(*[self._key(_LISTING, name) for name in listing_ids])
+        except redis.RedisError as exc:
+            self._record_failure(f"DEL {_LISTING}", exc)
+
     def ping(self) -> bool:
         try:
             return bool(self._client.ping())
@@ -140,7 +149,7 @@ class EmbeddingCache:
             self._record_failure(f"MGET {kind}", exc)
             return {}
         found: dict[str, CachedVectors] = {}
-        for name, payload in zip(unique, payloads):
+        for name, payload in zip(unique, payloads, strict=True):
             vectors = decode_vectors(payload) if payload is not None else None
             if vectors is not None:
                 found[name] = vectors

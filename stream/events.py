@@ -1,4 +1,4 @@
-"""Event schemas: listing-created in, duplicate-found and dead letters out.
+"""Event schemas: listing-created, -updated and -deleted in; duplicate-found, duplicate-retracted and dead letters out.
 
 The pydantic models are the single source of truth: the JSON Schema files shipped in
 ``stream/schemas`` are generated from them (``python -m stream.events``) and a test keeps
@@ -9,19 +9,70 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from encoders.listing import DEFAULT_MAX_TITLE_CHARS, InvalidListing, Listing, parse_listing_json
+from encoders.listing import (
+    DEFAULT_MAX_TITLE_CHARS,
+    MAX_LISTING_ID_BYTES,
+    CreatedAt,
+    Listing,
+    describe_validation_error,
+    json_problem,
+)
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 DEFAULT_MAX_EVENT_BYTES = 256 * 1024
-# The listing-created payload is the listing itself: one definition (encoders.listing) for every layer.
-ListingCreated = Listing
+EVENT_TYPE_HEADER = "dedup.event-type"  # on every event of the duplicates topic: duplicate-found or -retracted
+OPS = ("created", "updated", "deleted")
+
+
+# The three events of the listings topic, told apart by ``op`` (absent = created). The created and updated
+# payloads are the listing itself: one definition (encoders.listing) for every layer.
+class ListingCreated(Listing):
+    """A listing-created event. Unknown fields are kept and travel on untouched."""
+
+    model_config = ConfigDict(title="listing-created")
+
+    op: Literal["created"] = Field(default="created", description="absent or 'created'")
+
+
+class ListingUpdated(Listing):
+    """A listing-updated event: the listing's new content, all of it, replacing the stored listing (its first
+    stored time kept). Unknown fields are kept."""
+
+    model_config = ConfigDict(title="listing-updated")
+
+    op: Literal["updated"]
+
+
+class ListingDeleted(BaseModel):
+    """The listing is removed: never matched again, and the duplicate-found events naming it are retracted."""
+
+    model_config = ConfigDict(extra="allow", strict=True, title="listing-deleted")
+
+    op: Literal["deleted"]
+    listing_id: str = Field(
+        min_length=1,
+        max_length=MAX_LISTING_ID_BYTES,
+        description=f"at most {MAX_LISTING_ID_BYTES} bytes in UTF-8",
+        json_schema_extra=Listing.model_fields["listing_id"].json_schema_extra,
+    )
+    deleted_at: CreatedAt = Field(default=None, description="informational; same formats as created_at")
+
+    # The same checks as the listing's own, so that the three schemas and the worker agree.
+    _listing_id_fits = field_validator("listing_id")(Listing._listing_id_fits_the_store.__func__)  # type: ignore[attr-defined]
+    _deleted_at_fits = field_validator("deleted_at")(Listing._created_at_fits_the_store.__func__)  # type: ignore[attr-defined]
+
+
+ListingEvent = ListingCreated | ListingUpdated | ListingDeleted
+_MODELS: dict[str, type[ListingCreated] | type[ListingUpdated] | type[ListingDeleted]] = dict(
+    zip(OPS, (ListingCreated, ListingUpdated, ListingDeleted), strict=True)
+)
 
 
 class InvalidEvent(ValueError):
@@ -52,7 +103,11 @@ class DuplicateFound(BaseModel):
 
     model_config = ConfigDict(title="duplicate-found")
 
-    event_id: str = Field(description="sha256 of listing_id, content hash and model version")
+    event_type: Literal["duplicate-found"] = "duplicate-found"
+    event_id: str = Field(
+        description="sha256 of listing_id, content hash and model version (and, after a listing-updated, of the"
+        " fields the decider reads)"
+    )
     listing_id: str
     matches: list[Match] = Field(min_length=1, description="earlier listings, best first")
     decider: DeciderRef
@@ -64,6 +119,23 @@ class DuplicateFound(BaseModel):
         description="why the listing's photo could not be used (it was matched on text alone), e.g."
         " 'timeout: …'; null when it had none or it loaded",
     )
+
+
+class DuplicateRetracted(BaseModel):
+    """Withdraws matches of an earlier duplicate-found event: keyed, like it, by its ``listing_id``."""
+
+    model_config = ConfigDict(title="duplicate-retracted")
+
+    event_type: Literal["duplicate-retracted"] = "duplicate-retracted"
+    event_id: str = Field(description="sha256 of the retracted event id, the listing, the retracted matches and reason")
+    retracts_event_id: str = Field(description="the duplicate-found event whose matches are withdrawn")
+    listing_id: str = Field(description="the listing of that event (and the Kafka key)")
+    retracted_matches: list[str] = Field(min_length=1, description="the matches withdrawn (listing ids)")
+    reason: Literal["updated", "deleted"] = Field(
+        description="updated: the listing changed and no longer matches them; deleted: it or they were deleted"
+    )
+    detected_at: str
+    source: SourcePosition = Field(description="the listing-updated or listing-deleted event behind it")
 
 
 # Upper bounds of what librdkafka adds to key + value + headers when it checks message.max.bytes
@@ -129,30 +201,63 @@ def _sha256(value: bytes) -> str:
     return hashlib.sha256(value).hexdigest()
 
 
-def parse_listing(
+def parse_listing_event(
     value: bytes | None,
     *,
     max_title_chars: int = DEFAULT_MAX_TITLE_CHARS,
     max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
-) -> ListingCreated:
-    """Decode and validate one listing-created value, or raise InvalidEvent with a readable reason."""
+) -> ListingEvent:
+    """Decode and validate one value of the listings topic, or raise InvalidEvent with a readable reason."""
     if value is None:
         raise InvalidEvent("empty message value (tombstone)")
     if len(value) > max_event_bytes:
         raise InvalidEvent(f"event is {len(value)} bytes, over the {max_event_bytes}-byte limit")
     try:
-        _payload, listing = parse_listing_json(value, subject="event")
-    except InvalidListing as exc:
-        raise InvalidEvent(str(exc)) from None
-    if len(listing.title) > max_title_chars:
-        raise InvalidEvent(f"title is {len(listing.title)} characters, over the {max_title_chars} limit")
-    return listing
+        payload = orjson.loads(value)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidEvent(f"not valid JSON: {json_problem(exc)}") from None
+    if not isinstance(payload, dict):
+        raise InvalidEvent(f"expected a JSON object, got {type(payload).__name__}")
+    op = payload.get("op", "created")
+    model = _MODELS.get(op) if isinstance(op, str) else None
+    if model is None:
+        shown = orjson.dumps(op).decode()[:60]
+        raise InvalidEvent(f"op: {shown} is not an operation: expected absent, \"created\", \"updated\" or \"deleted\"")
+    try:
+        event = model.model_validate(payload)
+    except ValidationError as exc:
+        raise InvalidEvent(describe_validation_error(exc, subject="event")) from None
+    if not isinstance(event, ListingDeleted) and len(event.title) > max_title_chars:
+        raise InvalidEvent(f"title is {len(event.title)} characters, over the {max_title_chars} limit")
+    return event
 
 
-def duplicate_event_id(listing_id: str, content_hash: str, model_version: str) -> str:
-    """Deterministic: reprocessing the same listing with the same model gives the same id."""
-    digest = hashlib.sha256(f"{listing_id}\x1f{content_hash}\x1f{model_version}".encode())
-    return digest.hexdigest()
+def parse_listing(
+    value: bytes | None,
+    *,
+    max_title_chars: int = DEFAULT_MAX_TITLE_CHARS,
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+) -> ListingCreated | ListingUpdated:
+    """A listing-created or listing-updated value (a listing with content); anything else raises InvalidEvent."""
+    event = parse_listing_event(value, max_title_chars=max_title_chars, max_event_bytes=max_event_bytes)
+    if isinstance(event, ListingDeleted):
+        raise InvalidEvent("op: a listing-deleted event carries no listing")
+    return event
+
+
+def duplicate_event_id(listing_id: str, content_hash: str, model_version: str, revision: str = "") -> str:
+    """Deterministic: reprocessing the same listing with the same model gives the same id.
+
+    ``revision`` (after a listing-updated: a hash of the fields the decider reads) gives an update that
+    changes only, say, the price a new id, since its matches may differ."""
+    parts = [listing_id, content_hash, model_version, *([revision] if revision else [])]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def retraction_event_id(retracts_event_id: str, listing_id: str, matches: list[str], reason: str) -> str:
+    """Deterministic: a batch reprocessed after a crash retracts with the same ids."""
+    parts = [retracts_event_id, listing_id, "\x1e".join(sorted(matches)), reason]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
 def encode_event(event: BaseModel) -> bytes:
@@ -160,13 +265,16 @@ def encode_event(event: BaseModel) -> bytes:
 
 
 def utc_now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:
     return {
         "listing-created.schema.json": ListingCreated.model_json_schema(),
+        "listing-updated.schema.json": ListingUpdated.model_json_schema(),
+        "listing-deleted.schema.json": ListingDeleted.model_json_schema(),
         "duplicate-found.schema.json": DuplicateFound.model_json_schema(),
+        "duplicate-retracted.schema.json": DuplicateRetracted.model_json_schema(),
     }
 
 

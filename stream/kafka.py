@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import NewTopic
+
+from stream.broker import CONNECT_TIMEOUT_S, authorization_error, connect
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,9 @@ def consumer_config(client: dict[str, Any], group_id: str, session_timeout_ms: i
         "enable.auto.offset.store": False,
         "auto.offset.reset": "earliest",
         "session.timeout.ms": session_timeout_ms,
+        # librdkafka's default 3 s heartbeat outlives a session under 3 s: every commit then failed with
+        # UNKNOWN_MEMBER_ID and the batch was retried forever. A third of the session, as Kafka advises.
+        "heartbeat.interval.ms": client.get("heartbeat.interval.ms", min(3_000, session_timeout_ms // 3)),
         "partition.assignment.strategy": "cooperative-sticky",
     }
 
@@ -136,11 +141,21 @@ class EventProducer:
             self._failures.append(f"{message.topic()}: {error.str()}")
 
 
-def ensure_topics(client: dict[str, Any], topics: Iterable[str], partitions: int, timeout_s: float = 15.0) -> None:
-    """Create the topics that do not exist yet; existing ones are left as they are."""
-    admin = AdminClient(client)
-    existing = set(admin.list_topics(timeout=timeout_s).topics)
-    missing = [NewTopic(topic, num_partitions=partitions, replication_factor=-1) for topic in topics if topic not in existing]
+def ensure_topics(
+    client: dict[str, Any],
+    topics: Iterable[str],
+    partitions: int,
+    timeout_s: float = 15.0,
+    connect_timeout_s: float = CONNECT_TIMEOUT_S,
+) -> None:
+    """Create the topics that do not exist yet; existing ones are left as they are.
+
+    Every command's first contact with the broker: one that cannot be reached, or refuses our
+    credentials, raises BrokerError (one line) within ``connect_timeout_s``.
+    """
+    admin, metadata = connect(client, connect_timeout_s)
+    absent = [name for name in topics if name not in metadata.topics]
+    missing = [NewTopic(name, num_partitions=partitions, replication_factor=-1) for name in absent]
     if not missing:
         return
     for topic, future in admin.create_topics(missing, operation_timeout=timeout_s).items():
@@ -148,8 +163,13 @@ def ensure_topics(client: dict[str, Any], topics: Iterable[str], partitions: int
             future.result()
             log.info("created topic %s with %d partitions", topic, partitions)
         except KafkaException as exc:
-            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+            error = exc.args[0]
+            if error.code() == KafkaError.TOPIC_ALREADY_EXISTS:
+                continue
+            refused = authorization_error(client, error, f"creating topic {topic}")
+            if refused is None:
                 raise
+            raise refused from None
 
 
 def topic_partitions(consumer: Consumer, topic: str, timeout_s: float = 10.0) -> list[int]:
@@ -161,14 +181,18 @@ def topic_partitions(consumer: Consumer, topic: str, timeout_s: float = 10.0) ->
     return sorted(topic_metadata.partitions)
 
 
-def end_offsets(client: dict[str, Any], topic: str, partitions: Sequence[int], timeout_s: float = 10.0) -> dict[int, int]:
+def end_offsets(
+    client: dict[str, Any], topic: str, partitions: Sequence[int], timeout_s: float = 10.0
+) -> dict[int, int]:
     """The offset after the last record of each partition.
 
     The high watermark alone is not enough: tansu, the embedded broker, reports the last record
     *batch's* base offset + 1. Reading from ``high - 1`` returns that whole batch (one record on
     a real Kafka cluster), and the last offset seen + 1 is the true end on both.
     """
-    probe = Consumer({**client, "group.id": "dedup-end-probe", "enable.auto.commit": False, "enable.partition.eof": True})
+    probe = Consumer(
+        {**client, "group.id": "dedup-end-probe", "enable.auto.commit": False, "enable.partition.eof": True}
+    )
     try:
         bounds = {p: probe.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout_s) for p in partitions}
         ends = {p: high for p, (_low, high) in bounds.items()}

@@ -1,11 +1,11 @@
-"""``dedup publish``: a JSONL file -> listing-created events, keyed by listing_id."""
+"""``dedup publish``: a JSONL file -> listing-created, -updated and -deleted events (by ``op``), keyed by listing_id."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stream.events import InvalidEvent, parse_listing
+from stream.events import InvalidEvent, parse_listing_event
 from stream.kafka import EventProducer, ensure_topics
 from stream.settings import Settings
 
@@ -29,11 +29,11 @@ def publish_file(settings: Settings, path: Path, *, all_or_nothing: bool = False
             if not value:
                 continue
             try:
-                listing = parse_listing(value, max_title_chars=settings.worker.max_title_chars)
+                event = parse_listing_event(value, max_title_chars=settings.worker.max_title_chars)
             except InvalidEvent as exc:
                 report.invalid.append((number, str(exc)))
                 continue
-            valid.append((listing.listing_id, value))
+            valid.append((event.listing_id, value))
     if all_or_nothing and report.invalid:
         return report
     publish_values(settings, valid)

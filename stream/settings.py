@@ -13,6 +13,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError as SourceError
 
+from stream.broker import librdkafka_logger
+
 DEFAULT_STATE_DIR = Path(".dedup")
 DEFAULT_KAFKA_PORT = 19092
 DEFAULT_REDIS_PORT = 16379
@@ -45,10 +47,11 @@ class KafkaSettings(BaseSettings):
     options: dict[str, str | int | float | bool] = Field(default_factory=dict)
 
     def client_config(self) -> dict[str, Any]:
-        """librdkafka settings shared by consumers and producers."""
+        """librdkafka settings shared by consumers and producers; their logs go through ``logging``."""
         config: dict[str, Any] = {
             "bootstrap.servers": self.bootstrap_servers,
             "security.protocol": self.security_protocol,
+            "logger": librdkafka_logger(),  # not librdkafka's own stderr: quiet unless DEBUG (-v)
         }
         optional = {
             "sasl.mechanism": self.sasl_mechanism,
@@ -179,7 +182,7 @@ class WorkerSettings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _backoff_order(self) -> "WorkerSettings":
+    def _backoff_order(self) -> WorkerSettings:
         if self.retry_max_backoff_s < self.retry_backoff_s:
             raise ValueError("retry_max_backoff_s must be >= retry_backoff_s")
         return self

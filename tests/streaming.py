@@ -1,9 +1,11 @@
-"""Helpers for the pipeline tests: publish, read back, inspect committed offsets."""
+"""Helpers for the pipeline tests: publish, read back, inspect committed offsets, a worker process's settings."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -59,3 +61,27 @@ def committed_and_ends(
 
 def now_iso(offset_s: float = 0.0) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() + offset_s)) + "Z"
+
+
+def worker_env(settings: Settings, milvus_uri: Path, **extra: str) -> dict[str, str]:
+    """``settings`` as the DEDUP_* variables an operator would set; ``extra`` adds or overrides some."""
+    return {
+        **os.environ,
+        "DEDUP_KAFKA_BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+        "DEDUP_KAFKA_GROUP_ID": settings.kafka.group_id,
+        "DEDUP_KAFKA_SESSION_TIMEOUT_MS": str(settings.kafka.session_timeout_ms),
+        "DEDUP_TOPIC_LISTINGS": settings.topics.listings,
+        "DEDUP_TOPIC_DUPLICATES": settings.topics.duplicates,
+        "DEDUP_TOPIC_DLQ": settings.topics.dlq,
+        # Milvus Lite allows one process per file: the worker process gets its own.
+        "DEDUP_MILVUS_URI": str(milvus_uri),
+        "DEDUP_MILVUS_COLLECTION": settings.milvus.collection,
+        "DEDUP_REDIS_URL": settings.redis.url.get_secret_value(),
+        "DEDUP_MODEL_DIR": str(settings.model.model_dir),
+        "DEDUP_ENCODER_DEVICE": "cpu",
+        "DEDUP_WORKER_BATCH_MAX_SIZE": str(settings.worker.batch_max_size),
+        "DEDUP_WORKER_BATCH_TIMEOUT_S": "0.5",
+        "DEDUP_WORKER_SUMMARY_INTERVAL_S": "1",
+        "DEDUP_WORKER_RETRY_BACKOFF_S": "0.2",
+        **extra,
+    }

@@ -21,9 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import orjson
-
 from infra.milvus.records import Neighbour
+from infra.milvus.schema import string_literal
 
 FIRST_SEEN = "first_seen"
 MAX_TOPK = 16_384  # Milvus' limit on hits per query
@@ -34,11 +33,6 @@ HEADROOM_CAP = 32
 OrderKey = tuple[int, str]  # (first_seen_ms, listing_id)
 # (queries, limit, filter expression) -> hits per query, best first: one store search call
 SearchCall = Callable[[Any, int, str], list[list[Neighbour]]]
-
-
-def string_literal(value: str) -> str:
-    """A Milvus string literal; JSON's escapes are Milvus' too, so a value cannot end it early."""
-    return orjson.dumps(value).decode()
 
 
 def is_earlier(neighbour: Neighbour, key: OrderKey) -> bool:

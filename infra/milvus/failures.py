@@ -12,7 +12,12 @@ from infra.milvus.errors import StoreError, StoreUnavailable
 _RETRYABLE_GRPC_CODES = frozenset(
     {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED}
 )
-_RETRYABLE_MILVUS_CODES = frozenset({Status.CONNECT_FAILED, ErrorCode.RATE_LIMIT, ErrorCode.FORCE_DENY})
+# A restarted server answers "collection not loaded" (merr code 101) for 10-20 s while it reloads the
+# collections it had loaded: the fault suite saw a worker exit on it instead of retrying.
+COLLECTION_NOT_LOADED = 101
+_RETRYABLE_MILVUS_CODES = frozenset(
+    {Status.CONNECT_FAILED, ErrorCode.RATE_LIMIT, ErrorCode.FORCE_DENY, COLLECTION_NOT_LOADED}
+)
 FAILURES = (MilvusException, grpc.RpcError)
 
 

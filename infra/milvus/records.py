@@ -23,6 +23,10 @@ class ListingRecord:
     first_seen_ms: int | None = None  # when the listing was first stored; None = created_at
     text: str = ""  # what the lexical (BM25) channel indexes, where the collection has one
     match_group: str | None = None  # the group of earlier listings it matched; None = its own id
+    # What its own latest duplicate-found event reported (best first) and that event's id: what a
+    # later update or delete retracts. Empty when it reported nothing.
+    reported_matches: tuple[str, ...] = ()
+    reported_event: str = ""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,10 @@ codes                 ARRAY<VARCHAR(64)>, at most 8 normalised product identifie
 match_group           VARCHAR(256): the group of earlier listings this one matched (the group of
                       its best match; its own id until it matches), so that a listing joining a
                       group is compared with the whole group (collections created since 0.x)
+reported_matches      ARRAY<VARCHAR(256)>, at most 1,024: the matches the listing's own latest
+                      duplicate-found event named (best first), minus those retracted since
+reported_event        VARCHAR(64): that event's id ("" when none); with reported_matches, what an
+                      update or delete retracts (collections created since listing-deleted)
 lexical_text          VARCHAR(2048) through the standard analyzer: the listing text (only
                       in collections created with the lexical channel on)
 lexical_sparse        SPARSE_FLOAT_VECTOR that Milvus' BM25 function derives from
@@ -64,6 +68,11 @@ TEXT_FIELD = "text_vector"
 IMAGE_FIELD = "image_vector"
 FIRST_SEEN_FIELD = "first_seen"
 MATCH_GROUP_FIELD = "match_group"
+# What each listing's own duplicate-found event reported, for retractions (infra.milvus.lifecycle).
+REPORTED_MATCHES_FIELD = "reported_matches"
+REPORTED_EVENT_FIELD = "reported_event"
+MAX_REPORTED_MATCHES = 1_024  # more than the candidate channels' defaults together (20 + 30 + 10 + 50)
+MAX_EVENT_ID_LENGTH = 64  # a sha256 in hex
 # The lexical channel: Milvus' BM25 function turns the analysed text into a sparse vector (Milvus Lite,
 # servers >= 2.5). Only collections created with the channel on have these two fields.
 LEXICAL_TEXT_FIELD = "lexical_text"
@@ -113,6 +122,14 @@ def collection_schema(dim: int, layout: ImageLayout, *, lexical: bool = False) -
         max_length=MAX_CODE_LENGTH,
     )
     schema.add_field(MATCH_GROUP_FIELD, DataType.VARCHAR, max_length=MAX_ID_LENGTH)
+    schema.add_field(
+        REPORTED_MATCHES_FIELD,
+        DataType.ARRAY,
+        element_type=DataType.VARCHAR,
+        max_capacity=MAX_REPORTED_MATCHES,
+        max_length=MAX_ID_LENGTH,
+    )
+    schema.add_field(REPORTED_EVENT_FIELD, DataType.VARCHAR, max_length=MAX_EVENT_ID_LENGTH)
     if lexical:
         schema.add_field(LEXICAL_TEXT_FIELD, DataType.VARCHAR, max_length=MAX_LEXICAL_TEXT_BYTES, enable_analyzer=True)
         schema.add_field(LEXICAL_FIELD, DataType.SPARSE_FLOAT_VECTOR)
@@ -204,7 +221,13 @@ def _index_spec(field_name: str, index_type: str, params: Mapping[str, int]) -> 
 
 
 def listing_row(
-    record: ListingRecord, layout: ImageLayout, dim: int, *, lexical: bool = False, groups: bool = False
+    record: ListingRecord,
+    layout: ImageLayout,
+    dim: int,
+    *,
+    lexical: bool = False,
+    groups: bool = False,
+    reported: bool = False,
 ) -> dict[str, Any]:
     """The row stored for ``record``; raises ValueError when a vector is not ``dim``-d."""
     text = _as_vector(record.text_vector, dim, record.listing_id, "text_vector")
@@ -227,6 +250,9 @@ def listing_row(
     }
     if groups:
         row[MATCH_GROUP_FIELD] = record.match_group or record.listing_id
+    if reported:
+        row[REPORTED_MATCHES_FIELD] = list(record.reported_matches[:MAX_REPORTED_MATCHES])
+        row[REPORTED_EVENT_FIELD] = record.reported_event
     if lexical:
         row[LEXICAL_TEXT_FIELD] = lexical_text(record.text)
     return row
@@ -275,13 +301,20 @@ def neighbour_from_member(row: Mapping[str, Any]) -> Neighbour:
     )
 
 
-def string_list_literal(values: Sequence[str]) -> str:
-    """A Milvus filter list of string literals, every value escaped.
+# The escapes Milvus' expression parser knows. It refuses JSON's \\b, \\f and \\uXXXX ("unknown escape
+# sequence": an id holding a backspace stopped the worker) and a raw newline, and takes every other character
+# raw (checked on Lite for U+0000-U+001F, U+007F, U+2028, emoji; the fault suite fuzzes the rest).
+_MILVUS_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
-    JSON's string escapes (quote, backslash, control characters as \\uXXXX) are Milvus' too, so a
-    value can never end its literal early and inject an expression.
-    """
-    return orjson.dumps(list(values)).decode()
+
+def string_literal(value: str) -> str:
+    """A Milvus filter string literal: ``value`` cannot end it early and inject an expression."""
+    return '"' + value.translate(_MILVUS_ESCAPES) + '"'
+
+
+def string_list_literal(values: Sequence[str]) -> str:
+    """A Milvus filter list of string literals, every value escaped (see :func:`string_literal`)."""
+    return "[" + ", ".join(string_literal(value) for value in values) + "]"
 
 
 def vectors_from_row(row: Mapping[str, Any]) -> tuple[str, tuple[np.ndarray, np.ndarray | None]]:

@@ -15,16 +15,23 @@ collection and the server offer are in :mod:`infra.milvus.collection_checks`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
 
 import grpc
 import numpy as np
 from pymilvus import DataType, MilvusClient
 from pymilvus.exceptions import MilvusException
 
+from infra.milvus.aliases import claim, drop_aliases, physical_name, resolve
+from infra.milvus.chunking import (
+    CONSISTENCY,
+    FETCH_CHUNK_IDS,
+    MEMBER_QUERY_LIMIT,
+    UPSERT_CHUNK_ROWS,
+    chunks,
+)
 from infra.milvus.collection_checks import (
     check_buildable_index,
     check_model_version,
@@ -32,50 +39,43 @@ from infra.milvus.collection_checks import (
     parse_server_version,
     warn_about_channels_off,
 )
-from infra.milvus.earlier import OrderKey, search_earlier
 from infra.milvus.errors import StoreError, masked_uri
 from infra.milvus.failures import FAILURES, translate
+from infra.milvus.lifecycle import warn_without_retractions
+from infra.milvus.lifecycle_calls import LifecycleCalls
 from infra.milvus.records import ListingRecord, Neighbour
 from infra.milvus.schema import (
     FIRST_SEEN_FIELD,
     IMAGE_FIELD,
     LEXICAL_FIELD,
-    LEXICAL_METRIC,
     MATCH_GROUP_FIELD,
     MEMBER_FIELDS,
-    METRIC,
     MODEL_VERSION_PROPERTY,
-    SEARCH_HIT_FIELDS,
+    REPORTED_MATCHES_FIELD,
     TEXT_FIELD,
     VECTOR_FIELDS,
     ImageLayout,
     collection_schema,
     index_profiles,
     index_specs,
-    lexical_text,
     listing_row,
-    neighbour_from_hit,
     neighbour_from_member,
-    neighbour_from_text_hit,
     string_list_literal,
     vectors_from_row,
 )
+from infra.milvus.searches import SearchCalls
 
 log = logging.getLogger(__name__)
 
-CONSISTENCY = "Strong"  # a listing upserted a moment ago must be found by the next search
-# Members returned per group query: a group larger than this is compared with its latest members.
-MEMBER_QUERY_LIMIT = 16_384
 DEFAULT_REQUEST_TIMEOUT_S = 30.0
 
-# Chunk sizes keep each gRPC message well under Milvus' 64 MiB request limit (a row holds two
-# dim-d vectors and at most MAX_ATTRIBUTES_BYTES of attributes).
-UPSERT_CHUNK_ROWS = 2_000
-SEARCH_CHUNK_QUERIES = 1_024
-FETCH_CHUNK_IDS = 1_000
 
-class ListingStore:
-    """A Milvus collection of listings; create it with :meth:`ensure_collection` before use."""
+class ListingStore(SearchCalls, LifecycleCalls):
+    """A Milvus collection of listings; create it with :meth:`ensure_collection` before use.
+
+    Its searches are in :mod:`infra.milvus.searches`, the reads and writes of updates and deletes in
+    :mod:`infra.milvus.lifecycle_calls`; this file keeps the connection, the collection set-up and the
+    plain reads and writes."""
 
     def __init__(
         self,
@@ -88,6 +88,7 @@ class ListingStore:
         index_type: str = "AUTOINDEX",
         request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
         lexical: bool = False,
+        aliased: bool = True,
     ) -> None:
         if dim < 1:
             raise ValueError(f"dim must be positive, got {dim}")
@@ -95,8 +96,10 @@ class ListingStore:
             raise ValueError("model_version must not be empty")
         self.uri = uri
         self.shown_uri = masked_uri(uri)  # what messages print: never a password
-        self.collection = collection
+        self.name = collection  # what the store was opened by: an alias, or a plain collection's name
+        self.collection = collection  # the physical collection, resolved by ensure_collection
         self._where = f"'{collection}' at {self.shown_uri}"
+        self._aliased = aliased  # a new name becomes an alias on <name>__<model digest> (infra.milvus.aliases)
         self.model_version = model_version
         self.dim = dim
         self.index_type = index_type.upper()
@@ -109,25 +112,47 @@ class ListingStore:
         self._lexical_requested = lexical
         self.lexical = False  # whether the open collection has the BM25 channel (see ensure_collection)
         self.groups = False  # whether it stores match groups (collections created by this release on)
+        self.reported = False  # whether it stores each listing's reported matches (for retractions)
         self._client: MilvusClient | None = self._connect(token)
 
     # ---------------------------------------------------------------- lifecycle
 
     def ensure_collection(self) -> None:
-        """Create the collection (schema, indexes, load) or open and validate the existing one."""
+        """Create the collection (schema, indexes, load) or open and validate the existing one.
+
+        The name is resolved once, here: an alias' collection is used until the store closes."""
         check_buildable_index(self.index_type, self._profiles, self.is_lite, self.shown_uri)
         with self._milvus_errors("ensure_collection"):
-            if not self._client_or_raise().has_collection(self.collection, timeout=self._timeout):
+            client = self._client_or_raise()
+            found = resolve(client, self.name, self._timeout)
+            self.follow(found or (physical_name(self.name, self.model_version) if self._aliased else self.name))
+            if found is None and not client.has_collection(self.collection, timeout=self._timeout):
                 self._create_collection()
-            self._open_existing()
+            self._open_existing()  # indexed and loaded before an alias makes it visible
+            if found is None and self._aliased:
+                claimed = claim(client, self.name, self.collection, self._timeout)
+                if claimed != self.collection:  # another worker's alias won: use (and check) its collection
+                    self.follow(claimed)
+                    self._open_existing()
+
+    def follow(self, collection: str) -> None:
+        """Uses ``collection`` from now on (the one the name resolved to, or a new name after a rename)."""
+        self.collection = collection
+        alias = f" (alias '{self.name}')" if collection != self.name else ""
+        self._where = f"'{collection}'{alias} at {self.shown_uri}"
 
     def drop(self) -> None:
         with self._milvus_errors("drop"):
             client = self._client_or_raise()
             if client.has_collection(self.collection, timeout=self._timeout):
+                drop_aliases(client, self.collection, self._timeout)
                 client.drop_collection(self.collection, timeout=self._timeout)
         self._search_index_type = None
         self._image_layout = None
+
+    def milvus_client(self) -> MilvusClient:
+        """The open client, for whole-collection work beside the store (infra.milvus.copying)."""
+        return self._client_or_raise()
 
     def close(self) -> None:
         """Release the connection. A Milvus Lite database stays open until the process exits."""
@@ -143,101 +168,12 @@ class ListingStore:
             return
         layout = self._layout_or_raise()
         rows = [
-            listing_row(record, layout, self.dim, lexical=self.lexical, groups=self.groups)
+            listing_row(record, layout, self.dim, lexical=self.lexical, groups=self.groups, reported=self.reported)
             for record in _last_per_id(records)
         ]
         with self._milvus_errors("upsert"):
-            for chunk in _chunks(rows, UPSERT_CHUNK_ROWS):
+            for chunk in chunks(rows, UPSERT_CHUNK_ROWS):
                 self._client_or_raise().upsert(self.collection, chunk, timeout=self._timeout)
-
-    # ``earlier_than`` (one (first_seen_ms, listing_id) key per query) keeps each query's hits to listings
-    # stored before it, inside the search (see infra.milvus.earlier): later ones never crowd them out.
-
-    def search(
-        self, vectors: np.ndarray, limit: int, earlier_than: Sequence[OrderKey] | None = None
-    ) -> list[list[Neighbour]]:
-        """The ``limit`` most similar stored listings for each query row, most similar first."""
-        queries = self._as_matrix(vectors, "search vectors")
-        if limit < 1:
-            raise ValueError(f"limit must be positive, got {limit}")
-        search_params = {"metric_type": METRIC, "params": self._search_params(limit)}
-        return self._search_earlier(
-            "search", queries, TEXT_FIELD, limit, search_params, neighbour_from_hit, earlier_than=earlier_than
-        )
-
-    def search_images(
-        self, vectors: np.ndarray, limit: int, earlier_than: Sequence[OrderKey] | None = None
-    ) -> list[list[Neighbour]]:
-        """The ``limit`` stored listings with the most similar photos; empty lists where the collection has
-        photos only as an array field (Milvus < 2.4 allows one vector field), which cannot be searched."""
-        queries = self._as_matrix(vectors, "image search vectors")
-        if limit < 1 or self._layout_or_raise() is not ImageLayout.VECTOR:
-            return [[] for _ in range(len(queries))]
-        search_params = {"metric_type": METRIC, "params": {}}
-        return self._search_earlier(
-            "search_images", queries, IMAGE_FIELD, limit, search_params, neighbour_from_hit,
-            only="has_image == true", earlier_than=earlier_than,
-        )
-
-    def search_text(
-        self, texts: Sequence[str], limit: int, earlier_than: Sequence[OrderKey] | None = None
-    ) -> list[list[Neighbour]]:
-        """The ``limit`` best BM25 matches of each text, best first; empty lists without the lexical channel."""
-        if not self.lexical or limit < 1:
-            return [[] for _ in texts]
-        queries = [lexical_text(text) for text in texts]
-        params = {"metric_type": LEXICAL_METRIC}
-        return self._search_earlier(
-            "search_text", queries, LEXICAL_FIELD, limit, params, neighbour_from_text_hit, earlier_than=earlier_than
-        )
-
-    def _search_earlier(
-        self,
-        action: str,
-        queries: Sequence[Any] | np.ndarray,
-        field: str,
-        limit: int,
-        search_params: Mapping[str, Any],
-        to_neighbour: Callable[[Any], Neighbour],
-        only: str = "",
-        earlier_than: Sequence[OrderKey] | None = None,
-    ) -> list[list[Neighbour]]:
-        def run(chunk: Sequence[Any] | np.ndarray, k: int, expression: str) -> list[list[Neighbour]]:
-            return self._search(action, chunk, field, k, search_params, to_neighbour, expression)
-
-        if earlier_than is None:
-            return run(queries, limit, only)
-        return search_earlier(run, queries, limit, only, earlier_than)
-
-    def _search(
-        self,
-        action: str,
-        queries: Sequence[Any] | np.ndarray,
-        field: str,
-        limit: int,
-        search_params: Mapping[str, Any],
-        to_neighbour: Callable[[Any], Neighbour],
-        only: str = "",
-    ) -> list[list[Neighbour]]:
-        """One search call per chunk of queries against ``field``; each hit read by ``to_neighbour``.
-
-        ``only`` is a filter expression built from constants, integers we produced and escaped literals."""
-        neighbours: list[list[Neighbour]] = []
-        with self._milvus_errors(action):
-            for chunk in _chunks(queries, SEARCH_CHUNK_QUERIES):
-                hits = self._client_or_raise().search(
-                    self.collection,
-                    data=chunk,
-                    anns_field=field,
-                    filter=only,
-                    limit=limit,
-                    search_params=dict(search_params),
-                    output_fields=self._hit_fields(),
-                    consistency_level=CONSISTENCY,
-                    timeout=self._timeout,
-                )
-                neighbours.extend([to_neighbour(hit) for hit in query_hits] for query_hits in hits)
-        return neighbours
 
     def first_seen(self, ids: Sequence[str]) -> dict[str, int]:
         """When each stored listing was first stored (one query); new listings are absent."""
@@ -247,7 +183,7 @@ class ListingStore:
         self._layout_or_raise()
         found: dict[str, int] = {}
         with self._milvus_errors("first_seen"):
-            for chunk in _chunks(unique_ids, FETCH_CHUNK_IDS):
+            for chunk in chunks(unique_ids, FETCH_CHUNK_IDS):
                 rows = self._client_or_raise().query(
                     self.collection,
                     # Not ids=: pymilvus quotes string keys without escaping them (a ' ends the literal).
@@ -287,7 +223,7 @@ class ListingStore:
         self._layout_or_raise()
         found: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
         with self._milvus_errors("fetch_vectors"):
-            for chunk in _chunks(unique_ids, FETCH_CHUNK_IDS):
+            for chunk in chunks(unique_ids, FETCH_CHUNK_IDS):
                 rows = self._client_or_raise().query(
                     self.collection,
                     # Not ids=: pymilvus quotes string keys without escaping them (a ' ends the literal).
@@ -358,8 +294,11 @@ class ListingStore:
         self._image_layout = (
             ImageLayout.VECTOR if fields[IMAGE_FIELD]["type"] == DataType.FLOAT_VECTOR else ImageLayout.ARRAY
         )
-        self.lexical = self._lexical_requested and LEXICAL_FIELD in fields
+        self.lexical = LEXICAL_FIELD in fields  # its rows need lexical_text even where the channel is not searched
         self.groups = MATCH_GROUP_FIELD in fields
+        self.reported = REPORTED_MATCHES_FIELD in fields
+        if not self.reported:
+            warn_without_retractions(self.collection)
         warn_about_channels_off(self.collection, self._lexical_requested, self.lexical, self.groups)
         self._create_missing_indexes(self._image_layout)
         self._search_index_type = self._existing_index_type()
@@ -407,19 +346,6 @@ class ListingStore:
 
     # ---------------------------------------------------------------- helpers
 
-    def _hit_fields(self) -> list[str]:
-        return [*SEARCH_HIT_FIELDS, MATCH_GROUP_FIELD] if self.groups else SEARCH_HIT_FIELDS
-
-    def _search_params(self, limit: int) -> dict[str, int]:
-        profile = self._profiles.get(self._search_index_type or self.index_type)
-        return profile.search_params(limit) if profile else {}
-
-    def _as_matrix(self, vectors: np.ndarray, name: str) -> np.ndarray:
-        matrix = np.asarray(vectors, dtype=np.float32)
-        if matrix.ndim != 2 or matrix.shape[1] != self.dim:
-            raise ValueError(f"{name} have shape {matrix.shape}, expected (n, {self.dim})")
-        return matrix
-
     def _client_or_raise(self) -> MilvusClient:
         if self._client is None:
             raise StoreError(f"the store for collection {self._where} is closed")
@@ -455,11 +381,3 @@ def _is_lite_uri(uri: str) -> bool:
 def _last_per_id(records: Sequence[ListingRecord]) -> list[ListingRecord]:
     """Milvus rejects or arbitrarily resolves duplicate keys within one upsert; keep the last."""
     return list({record.listing_id: record for record in records}.values())
-
-
-_Chunkable = TypeVar("_Chunkable", bound=Sequence[Any] | np.ndarray)
-
-
-def _chunks(items: _Chunkable, size: int) -> Iterator[_Chunkable]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -5,7 +5,8 @@
 
 Everything lives under one state directory (``.dedup/`` by default)::
 
-    stack.json   pids and argv of the processes ``up`` started (what ``down`` may stop)
+    stack.json   pids, ports and argv of the processes ``up`` started (what ``down`` may stop, what
+                 ``status`` reports)
     stack.lock   serialises concurrent ``up``/``down`` calls
     logs/        one log file per process
     kafka/       the broker's working directory
@@ -22,9 +23,10 @@ from __future__ import annotations
 import fcntl
 import json
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +34,7 @@ from infra.files import write_bytes_atomically
 from infra.stack.errors import StackError
 from infra.stack.processes import KILL_WAIT_S, log_tail, runs_command, stop_process
 from infra.stack.services import (
+    free_ports,
     kafka_bootstrap_for,
     port_in_use,
     redis_url_for,
@@ -44,6 +47,7 @@ from infra.stack.services import (
 KAFKA = "kafka"
 REDIS = "redis"
 MILVUS = "milvus"
+DEFAULT_PORTS = {KAFKA: 19092, REDIS: 16379}  # `dedup stack up`'s; commands that start their own take free ones
 
 _STATE_FILE = "stack.json"
 _LOCK_FILE = "stack.lock"
@@ -94,16 +98,27 @@ class _Service:
 
 
 class LocalStack:
-    """Starts, inspects and stops the embedded services under ``state_dir``."""
+    """Starts, inspects and stops the embedded services under ``state_dir``.
+
+    A port not given is the one the stack running in ``state_dir`` uses, else the default: `dedup stack
+    status` and a second `up` then see the stack as it was started, whatever its ports.
+    """
 
     def __init__(
-        self, state_dir: Path = Path(".dedup"), *, kafka_port: int = 19092, redis_port: int = 16379
+        self, state_dir: Path = Path(".dedup"), *, kafka_port: int | None = None, redis_port: int | None = None
     ) -> None:
         self.state_dir = Path(state_dir)
-        self.kafka_port = kafka_port
-        self.redis_port = redis_port
         # Kept so processes started by this object are reaped by Popen rather than left as zombies.
         self._processes: dict[str, subprocess.Popen[bytes]] = {}
+        recorded = self.running_ports()
+        self.kafka_port = kafka_port or recorded.get(KAFKA, DEFAULT_PORTS[KAFKA])
+        self.redis_port = redis_port or recorded.get(REDIS, DEFAULT_PORTS[REDIS])
+
+    def running_ports(self) -> dict[str, int]:
+        """The ports of the processes an earlier ``up`` started here that still run."""
+        if not self.state_dir.is_dir():
+            return {}
+        return {name: record.port for name, record in self._live_records().items()}
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -162,11 +177,13 @@ class LocalStack:
         )
         # Milvus Lite runs inside each client process: it is usable once the state dir exists.
         milvus = ComponentStatus(MILVUS, self.state_dir.is_dir(), self.milvus_uri, None, False)
+        kafka, redis = process_components
         return StackStatus(
             components=(*process_components, milvus),
             state_dir=self.state_dir,
-            kafka_bootstrap=self.kafka_bootstrap,
-            redis_url=self.redis_url,
+            # What the running processes use (their recorded ports), not what this object was given.
+            kafka_bootstrap=kafka.endpoint,
+            redis_url=redis.endpoint,
             milvus_uri=self.milvus_uri,
         )
 
@@ -285,14 +302,34 @@ def _endpoint(name: str, port: int) -> str:
 
 
 @contextmanager
-def embedded_stack(state_dir: Path, **ports: int) -> Iterator[StackStatus]:
-    """The local stack for the length of a command; left running if it was running before."""
-    stack = LocalStack(state_dir, **ports)
-    # Milvus Lite has no process (it reads as running once its folder exists): only servers count.
-    already_running = any(c.running for c in stack.status().components if c.name != MILVUS)
-    status = stack.up()
-    try:
-        yield status
-    finally:
-        if not already_running:
-            stack.down()
+def embedded_stack(state_dir: Path | None = None, **ports: int) -> Iterator[StackStatus]:
+    """The local stack for the length of a command; left running if it was running before.
+
+    Without ``state_dir`` it lives in a fresh temporary folder, removed after. Ports not given are
+    those of a stack already running in ``state_dir``, else free ones, never the fixed defaults: two
+    commands, or a command and `dedup stack up`, can run at once.
+    """
+    with ExitStack() as cleanup:
+        if state_dir is None:
+            # Milvus Lite may still hold its file for a moment after the store closes.
+            folder = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="dedup-", ignore_cleanup_errors=True))
+            state_dir = Path(folder)
+        stack = LocalStack(state_dir, **{**command_ports(state_dir), **ports})
+        # Milvus Lite has no process (it reads as running once its folder exists): only servers count.
+        already_running = any(c.running and c.started_by_stack for c in stack.status().components)
+        status = stack.up()
+        try:
+            yield status
+        finally:
+            if not already_running:
+                stack.down()
+
+
+def command_ports(state_dir: Path) -> dict[str, int]:
+    """``kafka_port``/``redis_port`` for a command's own stack: a running stack's, else free ports."""
+    running = LocalStack(state_dir).running_ports()
+    free = iter(free_ports(2))
+    return {
+        "kafka_port": running.get(KAFKA) or next(free),
+        "redis_port": running.get(REDIS) or next(free),
+    }

@@ -6,6 +6,7 @@ importing this module (``dedup stack status``) stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -38,6 +39,15 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((LOCALHOST, 0))
         return int(probe.getsockname()[1])
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct ports free a moment ago: all held open together, so none is handed out twice."""
+    with contextlib.ExitStack() as held:
+        probes = [held.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) for _ in range(count)]
+        for probe in probes:
+            probe.bind((LOCALHOST, 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
 
 
 def port_in_use(port: int) -> bool:

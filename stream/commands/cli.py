@@ -21,7 +21,8 @@ from decider.training.config import TrainConfig
 from encoders.errors import EncoderError, ReducerError
 from infra.milvus.errors import StoreError
 from infra.stack.errors import StackError
-from stream.commands.exit_codes import EXIT_FAILED, EXIT_USAGE
+from stream.broker import BrokerError
+from stream.commands.exit_codes import EXIT_BROKER_UNAVAILABLE, EXIT_FAILED, EXIT_USAGE
 from stream.commands.flags import add_flags, parsed
 from stream.commands.options import (
     METRICS_FLAG,
@@ -39,10 +40,12 @@ from stream.commands.options import (
     settings_from,
     without,
 )
+from stream.commands.reindex import add_reindex_parser, parsed_reindex
+from stream.reindex.errors import ReindexError
 from stream.replay import ReplayError
 from stream.settings import SettingsError
 
-# The failures a user can cause and fix: one line on stderr, exit 1. Each lives in a light module
+# The failures a user can cause and fix: one line on stderr, exit 1 (3 for the broker). Each lives in a light module
 # (no torch, pymilvus or scikit-learn), so naming them here costs start-up nothing.
 USER_ERRORS = (
     SettingsError,
@@ -51,6 +54,7 @@ USER_ERRORS = (
     StackError,
     StoreError,
     ReplayError,
+    ReindexError,
     DatasetError,
     EncoderError,
     ReducerError,
@@ -106,6 +110,8 @@ def build_parser() -> OneLineParser:
     add_flags(replay, ReplayOptions, only=("to_timestamp", "group"))
     add_service_flags(replay, without(SERVICE_FLAGS, "--group"))  # its --group is the replay's own
 
+    add_reindex_parser(commands)
+
     train = commands.add_parser("train", help="fine-tune the encoder, fit the reducer and the decider on labeled data")
     add_flags(train, TrainOptions)
     add_flags(train, TrainConfig, only=TRAIN_FLAGS)
@@ -147,6 +153,10 @@ def dispatch(args: argparse.Namespace) -> int:
         from stream.commands.replay import cmd_replay
 
         return cmd_replay(parsed(ReplayOptions, args), settings_from(args))
+    if command == "reindex":
+        from stream.commands.reindex import cmd_reindex
+
+        return cmd_reindex(parsed_reindex(args), settings_from(args))
     if command == "train":
         from stream.commands.train import cmd_train
 
@@ -181,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return dispatch(args)
     except USER_ERRORS as exc:
         print(f"dedup: error: {one_line(exc)}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_BROKER_UNAVAILABLE if isinstance(exc, BrokerError) else EXIT_FAILED
 
 
 def one_line(exc: BaseException) -> str:

@@ -44,7 +44,7 @@ from stream.commands.exit_codes import EXIT_OK
 from stream.commands.options import DemoOptions
 from stream.kafka import read_topic
 from stream.publish import publish_values
-from stream.settings import Settings
+from stream.settings import DEFAULT_STATE_DIR, Settings
 from stream.worker.runtime import load_model, open_runtime
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,8 @@ def demo_on_stack(
         worker_started = time.monotonic()
         metrics = runtime.worker().run(max_events=len(data.listings), until_idle=60)
         worker_s = time.monotonic() - worker_started
-        events = [orjson.loads(m.value()) for m in read_topic(settings.kafka.client_config(), settings.topics.duplicates)]
+        messages = read_topic(settings.kafka.client_config(), settings.topics.duplicates)
+        events = [orjson.loads(message.value()) for message in messages]
         runtime.store.drop()  # demo runs are independent; the Milvus Lite file must not grow with each
     found = found_pairs(events)
     scores = pairwise_scores(found, data.truth)
@@ -129,7 +130,7 @@ def describe_photos(outcomes: Mapping[str, int]) -> str:
 
 def record_scores(scored: dict[frozenset[str], float], pairs: CandidatePairs, scores: np.ndarray) -> None:
     """Each candidate pair's best score (a pair can be scored from both sides across batches)."""
-    for query_id, candidate_id, score in zip(pairs.query_ids, pairs.candidate_ids, scores.tolist()):
+    for query_id, candidate_id, score in zip(pairs.query_ids, pairs.candidate_ids, scores.tolist(), strict=True):
         pair = frozenset((query_id, candidate_id))
         scored[pair] = max(score, scored.get(pair, score))
 
@@ -148,7 +149,8 @@ def write_pair_review(
     write_review(path, rows)
     for verdict in ERROR_VERDICTS:
         shown = worst(rows, verdict)
-        print(f"\n{verdict}: {sum(row.verdict == verdict for row in rows)} pairs; the {len(shown)} worst:", file=sys.stderr)
+        count = sum(row.verdict == verdict for row in rows)
+        print(f"\n{verdict}: {count} pairs; the {len(shown)} worst:", file=sys.stderr)
         for row in shown:
             score = "  -  " if row.score is None else f"{row.score:.3f}"
             print(f"  {score}  {_clip(row.first_title)}  ==  {_clip(row.second_title)}", file=sys.stderr)
@@ -202,7 +204,7 @@ def render_photos(options: DemoOptions, catalog: SyntheticCatalog, calibration: 
 
     The calibration catalog's listings get their photos' perceptual hashes, which the demo's decider learns from.
     """
-    root = options.state_dir / "photos" / f"p{options.products}-s{options.seed}"
+    root = demo_home(options) / "photos" / f"p{options.products}-s{options.seed}"
     for name, generated in (("catalog", catalog), ("calibration", calibration)):
         folder = root / name
         if (folder / DONE_MARKER).is_file():
@@ -235,7 +237,9 @@ def demo_model(options: DemoOptions, settings: Settings, data: DemoData) -> Mode
         except (DeciderError, ModelError, ReducerError) as exc:
             # The demo's own cache, e.g. written by a release with other features: fit it again.
             log.warning("refitting the demo model: the one in %s does not load (%s)", model_dir, exc)
-    encoder = TextEncoder(encoder_settings.text_model_path, device=encoder_settings.device, batch_size=encoder_settings.batch_size)
+    encoder = TextEncoder(
+        encoder_settings.text_model_path, device=encoder_settings.device, batch_size=encoder_settings.batch_size
+    )
     sample = {listing["listing_id"]: listing for listing in data.listings}
     sample.update(data.calibration_listings)
     if data.calibration_catalog is not None:
@@ -255,7 +259,7 @@ def demo_model(options: DemoOptions, settings: Settings, data: DemoData) -> Mode
 
 def calibration_photos(
     options: DemoOptions, data: DemoData, settings: Settings
-) -> tuple["ImageEncoder | None", dict[str, np.ndarray]]:
+) -> tuple[ImageEncoder | None, dict[str, np.ndarray]]:
     """The calibration listings' photo hashes (set in place) and, with --image-model, their photo vectors."""
     if data.photos_root is None:
         return None, {}
@@ -276,9 +280,15 @@ def _read_bytes(path: Path) -> bytes | None:
 def demo_model_dir(options: DemoOptions, data: DemoData) -> Path:
     """The generated catalog's model doubles as the default model, so `dedup run` works after `make demo`."""
     if options.data is None:
-        return options.state_dir / "model"
+        return demo_home(options) / "model"
     key = hashlib.sha256(f"{data.name}|{data.calibration_source}".encode()).hexdigest()[:10]
-    return options.state_dir / "models" / f"demo-{key}"
+    return demo_home(options) / "models" / f"demo-{key}"
+
+
+def demo_home(options: DemoOptions) -> Path:
+    """Where fitted models and rendered photos are kept for the next run: --state-dir, else .dedup
+    (the stack itself then runs in a temporary folder, which must not take them along)."""
+    return options.state_dir or DEFAULT_STATE_DIR
 
 
 def demo_settings(
@@ -286,8 +296,16 @@ def demo_settings(
 ) -> Settings:
     prefix = f"demo.{run_id}"
     return Settings(
-        kafka={"bootstrap_servers": status.kafka_bootstrap, "group_id": f"dedup-demo-{run_id}", "session_timeout_ms": 6_000},
-        topics={"listings": f"{prefix}.listings.created", "duplicates": f"{prefix}.listings.duplicates", "dlq": f"{prefix}.listings.dlq"},
+        kafka={
+            "bootstrap_servers": status.kafka_bootstrap,
+            "group_id": f"dedup-demo-{run_id}",
+            "session_timeout_ms": 6_000,
+        },
+        topics={
+            "listings": f"{prefix}.listings.created",
+            "duplicates": f"{prefix}.listings.duplicates",
+            "dlq": f"{prefix}.listings.dlq",
+        },
         milvus={
             "uri": status.milvus_uri,
             "collection": f"demo_{run_id}",
@@ -298,7 +316,9 @@ def demo_settings(
         redis={"url": status.redis_url},
         encoder=base.encoder.model_dump(),
         # A data set's photo paths are relative to its folder unless DEDUP_PHOTOS_ROOT says otherwise.
-        photos={**base.photos.model_dump(), "root": base.photos.root or photos_root} if photos_root else {"enabled": False},
+        photos=(
+            {**base.photos.model_dump(), "root": base.photos.root or photos_root} if photos_root else {"enabled": False}
+        ),
         model={"model_dir": model.directory},
         worker=base.worker.model_dump(),
     )

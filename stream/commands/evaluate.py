@@ -93,7 +93,9 @@ def run_stream_eval(options: EvalOptions, settings: Settings) -> dict[str, Any]:
     from infra.stack.local import embedded_stack
     from stream.commands.demo import demo_on_stack
 
-    demo = DemoOptions(data=options.data, seed=options.seed, state_dir=options.state_dir, model=settings.model.model_dir)
+    demo = DemoOptions(
+        data=options.data, seed=options.seed, state_dir=options.state_dir, model=settings.model.model_dir
+    )
     with embedded_stack(options.state_dir) as status:
         figures = demo_on_stack(demo, settings, status, report=False, pairs_out=options.pairs_out)
     return stream_report(figures)

@@ -119,7 +119,9 @@ def value_check(kind: Any, info: FieldInfo) -> Callable[[str], Any]:
 
     Upper bounds other than 1 are left to the model's own validation.
     """
-    bounds = {key: getattr(item, key) for item in info.metadata for key in ("gt", "ge", "lt", "le") if hasattr(item, key)}
+    bounds = {
+        key: getattr(item, key) for item in info.metadata for key in ("gt", "ge", "lt", "le") if hasattr(item, key)
+    }
     if kind is float and bounds == {"gt": 0, "lt": 1}:
         return probability
     if kind is float and bounds == {"ge": 0, "le": 1}:

@@ -24,8 +24,12 @@ DATA_HELP = "a folder in the layout of shared/data/<set>"
 class StackOptions:
     action: Annotated[Literal["up", "down", "status"], Cli(positional=True)]
     state_dir: Path = Field(default=DEFAULT_STATE_DIR, description="where the stack keeps its data and logs")
-    kafka_port: int = Field(default=DEFAULT_KAFKA_PORT, ge=1, description="the broker's port")
-    redis_port: int = Field(default=DEFAULT_REDIS_PORT, ge=1, description="redis-server's port")
+    kafka_port: int | None = Field(
+        default=None, ge=1, description=f"the broker's port (default: the running stack's, else {DEFAULT_KAFKA_PORT})"
+    )
+    redis_port: int | None = Field(
+        default=None, ge=1, description=f"redis-server's port (default: the running stack's, else {DEFAULT_REDIS_PORT})"
+    )
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,11 @@ class EvalOptions:
     seed: int = Field(
         default=7, description="--stream: the shuffle of the listings; photo sets: the hard-negative sample"
     )
-    state_dir: Path = Field(default=DEFAULT_STATE_DIR, description="--stream: the embedded stack")
+    state_dir: Path | None = Field(
+        default=None,
+        description="--stream: the embedded stack's folder (default: a fresh temporary one; free ports unless a stack"
+        " runs there)",
+    )
     baselines: bool = Field(default=True, description="the TF-IDF and raw-embedding baselines")
     pairs_out: Path | None = Field(
         default=None,
@@ -117,12 +125,19 @@ class DemoOptions:
     data: Path | None = Field(default=None, description=f"{DATA_HELP} (default: generated)")
     products: int = Field(default=400, ge=1, description="generated catalog size (no --data)")
     seed: int = Field(default=7, description="seed of the generated catalog and of the listings' shuffle")
-    state_dir: Path = Field(default=DEFAULT_STATE_DIR, description="the embedded stack, and the models the demo fits")
-    model: Path | None = Field(default=None, description="model folder (default: one fitted for the data, kept for next time)")
+    state_dir: Path | None = Field(
+        default=None,
+        description=f"the embedded stack's folder, and where fitted models are kept (default: the stack in a fresh"
+        f" temporary folder on free ports, the models in {DEFAULT_STATE_DIR})",
+    )
+    model: Path | None = Field(
+        default=None, description="model folder (default: one fitted for the data, kept for next time)"
+    )
     show: int = Field(default=15, description="duplicate pairs to print")
     json: bool = Field(default=False, description="print the figures as one JSON object")
     photos: bool = Field(
-        default=True, description="generated catalog: render product photos and match on them too (--no-photos: text only)"
+        default=True,
+        description="generated catalog: render product photos and match on them too (--no-photos: text only)",
     )
     image_model: Path | None = Field(
         default=None, description="a `dedup train-image` folder: photos are also embedded and compared"
@@ -137,8 +152,13 @@ class GenerateOptions:
     duplicate_rate: float = Field(default=0.35, ge=0, le=1, description="share of products listed more than once")
     near_miss_rate: float = Field(default=0.25, ge=0, le=1, description="share of products that are near misses")
     negatives_per_positive: int = Field(default=3, ge=0, description="non-duplicate pairs sampled per duplicate pair")
-    valid_fraction: float = Field(default=0.2, ge=0, le=1, description="share of product families whose pairs go to pairs/valid.csv")
-    images: Path | None = Field(default=None, description="also render product photos into this folder; each listing's image is a path relative to it")
+    valid_fraction: float = Field(
+        default=0.2, ge=0, le=1, description="share of product families whose pairs go to pairs/valid.csv"
+    )
+    images: Path | None = Field(
+        default=None,
+        description="also render product photos into this folder; each listing's image is a path relative to it",
+    )
     overwrite: bool = Field(default=False, description="replace a dataset already in --out (and photos in --images)")
 
 
@@ -168,6 +188,10 @@ def add_service_flags(parser: argparse.ArgumentParser, flags: dict[str, tuple[st
     group.add_argument(
         "--log-level", type=str.upper, choices=LOG_LEVELS, default=os.environ.get("DEDUP_LOG_LEVEL", "INFO").upper()
     )
+    group.add_argument(
+        "-v", "--verbose", dest="log_level", action="store_const", const="DEBUG",
+        help="--log-level DEBUG, librdkafka's own log lines included",
+    )  # fmt: skip
 
 
 def without(flags: dict[str, tuple[str, str]], *names: str) -> dict[str, tuple[str, str]]:

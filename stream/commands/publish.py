@@ -1,4 +1,4 @@
-"""``dedup publish``: a JSONL file of listings as listing-created events."""
+"""``dedup publish``: a JSONL file of listing events (created, updated or deleted, by ``op``)."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ import uuid
 
 from tqdm import tqdm
 
+from stream.broker import connect
 from stream.commands.exit_codes import EXIT_OK
 from stream.commands.options import ReplayOptions
 from stream.commands.shutdown import stop_on_signals
@@ -21,7 +22,6 @@ from stream.replay import (
     plan_ranges,
 )
 from stream.settings import Settings
-from stream.worker.runtime import open_runtime
 
 
 def cmd_replay(options: ReplayOptions, settings: Settings) -> int:
@@ -43,6 +43,9 @@ def run_replay(options: ReplayOptions, settings: Settings, stop: threading.Event
     from_offsets = parse_offsets(options.from_offsets) if options.from_offsets else None
     if from_ts is not None and to_ts is not None and to_ts <= from_ts:
         raise ReplayError("--to-timestamp must be after --from-timestamp")
+    connect(settings.kafka.client_config())  # an unusable broker is one line now, not after the model's imports
+    from stream.worker.runtime import open_runtime  # torch, transformers, pymilvus: seconds
+
     with open_runtime(settings) as runtime:
         group = options.group or f"{live_group}-replay-{uuid.uuid4().hex[:8]}"
         consumer = runtime.consumer(group)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from stream.broker import connect
 from stream.commands.exit_codes import EXIT_OK
 from stream.commands.options import RunOptions
 from stream.commands.shutdown import stop_on_signals
 from stream.settings import Settings
-from stream.worker.runtime import open_runtime
 
 
 def cmd_run(options: RunOptions, settings: Settings) -> int:
+    connect(settings.kafka.client_config())  # an unusable broker is one line now, not after the model's imports
+    from stream.worker.runtime import open_runtime  # torch, transformers, pymilvus: seconds
+
     with stop_on_signals(settings.worker.shutdown_grace_s) as stop, open_runtime(settings) as runtime:
         worker = runtime.worker(stop)
         if settings.worker.metrics_port:

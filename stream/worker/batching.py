@@ -28,6 +28,7 @@ class MicroBatcher:
         self.timeout_s = timeout_s
         self.clock = clock
         self.buffer: list[Message] = []
+        self._revoked: set[PartitionKey] = set()  # during the current consume call
 
     def collect(self, consume: Callable[[int, float], list[Message]], limit: int | None = None) -> list[Message]:
         size = min(self.max_size, limit) if limit is not None else self.max_size
@@ -37,13 +38,18 @@ class MicroBatcher:
             remaining = deadline - self.clock()
             if remaining <= 0:
                 break
-            self.buffer.extend(usable(consume(size - len(self.buffer), remaining)))
+            # consume() runs the rebalance callbacks, which may replace self.buffer: read it only after the call
+            # (extending the list looked up before it lost the call's messages, and a later commit skipped them).
+            self._revoked = set()
+            fetched = usable(consume(size - len(self.buffer), remaining))
+            self.buffer.extend(m for m in fetched if (m.topic(), m.partition()) not in self._revoked)
         batch, self.buffer = self.buffer, []
         return batch
 
     def drop_partitions(self, partitions: Sequence[TopicPartition]) -> None:
         """Called on revocation: messages of partitions we no longer own must not be processed."""
         revoked = {(tp.topic, tp.partition) for tp in partitions}
+        self._revoked |= revoked
         self.buffer = [m for m in self.buffer if (m.topic(), m.partition()) not in revoked]
 
 

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 import numpy as np
+import orjson
 
 from decider.features.codes import listing_codes
 from encoders.lexical import lexical_document
-from encoders.listing import decider_fields, listing_text
+from encoders.listing import Listing, decider_fields, listing_text
+from infra.milvus.lifecycle import StoredState
 from infra.milvus.records import ListingRecord
 from infra.milvus.schema import MAX_LABEL_LENGTH
-from stream.events import ListingCreated, SourcePosition
+from stream.events import ListingUpdated, SourcePosition
+from stream.worker.lifecycle import Deletion
 
 
 @dataclass(frozen=True)
 class Incoming:
-    listing: ListingCreated
+    listing: Listing  # listing-created or listing-updated
     source: SourcePosition
     timestamp_ms: int
     # From the listing's photo, where the listing did not carry ``image_phash`` itself.
@@ -31,6 +35,18 @@ class Incoming:
     def created_at_ms(self) -> int:
         created = self.listing.created_at_ms()
         return created if created is not None else self.timestamp_ms
+
+    @property
+    def is_update(self) -> bool:
+        return isinstance(self.listing, ListingUpdated)
+
+    @cached_property
+    def revision(self) -> str:
+        """Part of an update's event id: what the decider reads besides the vectors (price, description…),
+        so an update of those alone gets a new id. "" for listing-created: its id is unchanged."""
+        if not self.is_update:
+            return ""
+        return hashlib.sha256(orjson.dumps(self.attributes, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
 
     @property
     def image_phash(self) -> str | None:
@@ -69,17 +85,32 @@ class Incoming:
         return lexical_document(self.text, self.codes, self.image_phash)
 
 
-def latest_per_listing(batch: Sequence[Incoming]) -> list[Incoming]:
-    """A listing republished within one batch counts once, with its newest content."""
-    latest: dict[str, Incoming] = {}
+def latest_per_listing(batch: Sequence[Incoming | Deletion]) -> list[Incoming | Deletion]:
+    """A listing with several events in one batch counts once, with its latest: the newest content, or its
+    deletion (a listing created and deleted in one batch is never stored). In first-seen order."""
+    latest: dict[str, Incoming | Deletion] = {}
     for item in batch:
-        latest[item.listing.listing_id] = item
+        latest[_listing_id(item)] = item
     return list(latest.values())
 
 
+def split_ops(batch: Sequence[Incoming | Deletion]) -> tuple[list[Incoming], list[Deletion]]:
+    """The listings to store and check, and the deletions."""
+    return [i for i in batch if isinstance(i, Incoming)], [i for i in batch if isinstance(i, Deletion)]
+
+
+def _listing_id(item: Incoming | Deletion) -> str:
+    return item.listing_id if isinstance(item, Deletion) else item.listing.listing_id
+
+
 def listing_record(
-    item: Incoming, text_vector: np.ndarray, photo_vector: np.ndarray | None, first_seen_ms: int
+    item: Incoming,
+    text_vector: np.ndarray,
+    photo_vector: np.ndarray | None,
+    first_seen_ms: int,
+    previous: StoredState | None = None,
 ) -> ListingRecord:
+    """The row for ``item``; what its previous event reported is kept until the new events are delivered."""
     listing = item.listing
     return ListingRecord(
         listing_id=listing.listing_id,
@@ -93,6 +124,8 @@ def listing_record(
         codes=item.codes,
         first_seen_ms=first_seen_ms,
         text=item.lexical,
+        reported_matches=previous.reported_matches if previous else (),
+        reported_event=previous.reported_event if previous else "",
     )
 
 

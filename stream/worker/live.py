@@ -15,20 +15,28 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from infra.milvus.errors import StoreUnavailable
+from stream.broker import BrokerError
 from stream.kafka import DeliveryError
+from stream.worker import faults
 from stream.worker.batching import MicroBatcher, OffsetTracker, PartitionKey, first_offsets
 from stream.worker.consumer import BatchConsumer
+from stream.worker.idle import IdleTimer
 from stream.worker.metrics import SummaryLog, WorkerMetrics
-from stream.worker.processor import BatchProcessor
+
+if TYPE_CHECKING:  # the processor pulls in the model (torch): the worker's loop is tested without it
+    from stream.worker.processor import BatchProcessor
 
 log = logging.getLogger(__name__)
 
 RETRYABLE = (StoreUnavailable, DeliveryError)
-JOIN_GRACE_S = 60.0  # --until-idle waits this much longer while the group join is still pending
+# --until-idle: this long without any assignment from the group is a failure, not idleness.
+JOIN_LIMIT_S = 120.0
+LAG_TIMEOUT_S = 1.0
 
 
 class Worker(BatchConsumer):
@@ -56,27 +64,50 @@ class Worker(BatchConsumer):
         self.clock = clock
         self.offsets = OffsetTracker()
         self._backoff = retry_backoff_s
-        self._assigned_at: float | None = None
+        self.idle = IdleTimer(clock)
 
     def run(self, *, max_events: int | None = None, until_idle: float | None = None) -> WorkerMetrics:
-        """Runs until stopped, until ``max_events`` were consumed, or after ``until_idle`` quiet seconds."""
+        """Runs until stopped, until ``max_events`` were consumed, or after ``until_idle`` idle seconds
+        (polled with partitions assigned and nothing to give: stream.worker.idle)."""
+        self.idle = IdleTimer(self.clock)
         self.consumer.subscribe([self.topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
-        started = self.clock()
-        idle_since = started
         try:
             while not self.stop.is_set() and not self._reached(max_events):
                 limit = None if max_events is None else max_events - self._consumed()
                 messages = self.next_batch(limit)
                 self.summary.maybe_log(self.lag)
-                if not messages:
-                    if until_idle is not None and self._idle_for(idle_since, started) >= until_idle:
-                        break
-                    continue
-                idle_since = self.clock()
-                self._process_with_retry(messages)
+                if messages:
+                    self._process_with_retry(messages)
+                elif until_idle is not None and self._idle_enough(until_idle):
+                    break
         finally:
             self.consumer.close()
         return self.metrics
+
+    def _consume(self, count: int, timeout_s: float) -> list[Message]:
+        started = self.clock()
+        messages = super()._consume(count, timeout_s)
+        self.idle.polled(started, self.clock(), got_messages=bool(messages))
+        return messages
+
+    def _idle_enough(self, until_idle: float) -> bool:
+        """Idle long enough, and the broker agrees that nothing is left; never while waiting for the group."""
+        waiting = self.idle.unjoined_for()
+        if waiting > max(JOIN_LIMIT_S, until_idle):
+            raise BrokerError(
+                f"the consumer group gave this worker no partition assignment within {waiting:.0f} s",
+                KafkaError._TIMED_OUT,
+            )
+        if self.idle.idle_s < until_idle:
+            return False
+        lag = self.lag()
+        if lag == 0:
+            return True
+        # E.g. a broker that stopped answering: quiet polls are not the same as an empty topic.
+        left = "the broker does not answer" if lag is None else f"{lag} messages are not consumed yet"
+        log.warning("no messages for %.0f s but %s: not idle, still waiting", self.idle.idle_s, left)
+        self.idle.busy()
+        return False
 
     def _process_with_retry(self, messages: list[Message]) -> None:
         """Process and commit one batch; a retryable failure rewinds to the batch's start instead.
@@ -87,6 +118,7 @@ class Worker(BatchConsumer):
         started = self.clock()
         try:
             outcome = self.processor.process(messages)
+            faults.before_commit()  # fault suite only: DEDUP_FAULT_KILL_BEFORE_COMMIT
             self._commit(outcome.next_offsets)
         except (*RETRYABLE, KafkaException) as exc:
             if isinstance(exc, KafkaException) and exc.args and exc.args[0].fatal():
@@ -99,6 +131,7 @@ class Worker(BatchConsumer):
             return
         self._backoff = self.retry_backoff_s
         self.metrics.record_batch(outcome.processed, outcome.dead_lettered, outcome.duplicates, self.clock() - started)
+        self.metrics.record_lifecycle(outcome.updates, outcome.deletes, outcome.retractions)
         self.metrics.record_stages(outcome.stage_seconds)
         self.metrics.record_photos(outcome.photos)
 
@@ -116,16 +149,6 @@ class Worker(BatchConsumer):
         self.consumer.commit(offsets=partitions, asynchronous=False)
         self.offsets.record(offsets)
 
-    def _idle_for(self, idle_since: float, started: float) -> float:
-        """Idle time counts from the first assignment: waiting for the group join is not idleness.
-
-        Without any assignment the clock starts at ``started`` plus a grace period, so a worker
-        that can never join still stops.
-        """
-        if self._assigned_at is None:
-            return self.clock() - started - JOIN_GRACE_S
-        return self.clock() - max(idle_since, self._assigned_at)
-
     def _consumed(self) -> int:
         return self.metrics.processed + self.metrics.dead_lettered
 
@@ -133,25 +156,35 @@ class Worker(BatchConsumer):
         return max_events is not None and self._consumed() >= max_events
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        self._assigned_at = self.clock()
+        self.idle.assigned((tp.topic, tp.partition) for tp in partitions)
         log.info("assigned %s", ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "nothing")
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         log.info("revoked %s", ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "nothing")
         self.batcher.drop_partitions(partitions)
         self.offsets.forget(partitions)
+        self.idle.revoked((tp.topic, tp.partition) for tp in partitions)
 
     def lag(self) -> int | None:
-        """Messages between our position and each assigned partition's end."""
+        """Messages between our position and each assigned partition's end; None if the broker does not say."""
         try:
-            assignment = self.consumer.assignment()
-            positions = self.consumer.position(assignment)
+            positions = self.consumer.position(self.consumer.assignment())
+            starts = self._start_offsets([tp for tp in positions if tp.offset < 0])
             total = 0
             for tp in positions:
-                _low, high = self.consumer.get_watermark_offsets(tp, timeout=1.0)
-                committed = self.offsets.committed.get((tp.topic, tp.partition))
-                position = tp.offset if tp.offset >= 0 else (committed if committed is not None else _low)
-                total += max(high - position, 0)
+                low, high = self.consumer.get_watermark_offsets(tp, timeout=LAG_TIMEOUT_S)
+                position = tp.offset if tp.offset >= 0 else starts.get((tp.topic, tp.partition), low)
+                total += max(high - max(position, low), 0)
             return total
         except KafkaException:
             return None
+
+    def _start_offsets(self, unconsumed: list[TopicPartition]) -> dict[PartitionKey, int]:
+        """Where partitions we consumed nothing from start: our commit, else the group's on the broker
+        (position() knows a partition only after its first message)."""
+        starts = {(tp.topic, tp.partition): self.offsets.committed.get((tp.topic, tp.partition)) for tp in unconsumed}
+        ask = [tp for tp in unconsumed if starts[(tp.topic, tp.partition)] is None]
+        if ask:
+            for tp in self.consumer.committed(ask, timeout=LAG_TIMEOUT_S):
+                starts[(tp.topic, tp.partition)] = tp.offset
+        return {key: offset for key, offset in starts.items() if offset is not None and offset >= 0}

@@ -22,6 +22,9 @@ class WorkerMetrics:
     duplicates: int = 0
     batches: int = 0
     retries: int = 0
+    updates: int = 0  # listing-updated events processed
+    deletes: int = 0  # listing-deleted events processed
+    retractions: int = 0  # duplicate-retracted events delivered
     lag: int | None = None
     stage_seconds: dict[str, float] = field(default_factory=dict)
     photos: dict[str, int] = field(default_factory=dict)  # "loaded" or the failure reason -> count
@@ -29,11 +32,20 @@ class WorkerMetrics:
     def __post_init__(self) -> None:
         self._events = Counter("dedup_events", "Events consumed, by outcome", ["outcome"], registry=self.registry)
         self._duplicates = Counter("dedup_duplicates_found", "duplicate-found events emitted", registry=self.registry)
-        self._retries = Counter("dedup_batch_retries", "Batches retried after a retryable failure", registry=self.registry)
+        self._retries = Counter(
+            "dedup_batch_retries", "Batches retried after a retryable failure", registry=self.registry
+        )
         self._lag = Gauge("dedup_consumer_lag", "Messages behind the partitions' end", registry=self.registry)
         self._batch_seconds = Histogram("dedup_batch_seconds", "Wall time per micro-batch", registry=self.registry)
         self._stage_seconds = Counter(
             "dedup_stage_seconds", "Time spent per pipeline stage", ["stage"], registry=self.registry
+        )
+        self._lifecycle = Counter(
+            "dedup_lifecycle_events", "listing-updated and listing-deleted events processed", ["op"],
+            registry=self.registry,
+        )
+        self._retractions = Counter(
+            "dedup_duplicates_retracted", "duplicate-retracted events emitted", registry=self.registry
         )
         self._photos = Counter(
             "dedup_photos", "Listing photos by outcome: loaded, or why not (timeout, too_large, ...)", ["outcome"],
@@ -49,6 +61,15 @@ class WorkerMetrics:
         self._events.labels("dead_lettered").inc(dead_lettered)
         self._duplicates.inc(duplicates)
         self._batch_seconds.observe(seconds)
+
+    def record_lifecycle(self, updates: int, deletes: int, retractions: int) -> None:
+        """After a committed batch, beside record_batch: its updates, deletes and the retractions they caused."""
+        self.updates += updates
+        self.deletes += deletes
+        self.retractions += retractions
+        self._lifecycle.labels("updated").inc(updates)
+        self._lifecycle.labels("deleted").inc(deletes)
+        self._retractions.inc(retractions)
 
     def record_stages(self, seconds: dict[str, float]) -> None:
         """Where batch time goes (encode, upsert, search, deliver, ...), for tuning."""
@@ -96,10 +117,11 @@ class SummaryLog:
         total = self.metrics.processed + self.metrics.dead_lettered
         rate = (total - self._last_total) / (now - self._last_at)
         log.info(
-            "events/s %.1f | processed %d | duplicates %d | lag %s | dlq %d | retries %d",
+            "events/s %.1f | processed %d | duplicates %d | retracted %d | lag %s | dlq %d | retries %d",
             rate,
             self.metrics.processed,
             self.metrics.duplicates,
+            self.metrics.retractions,
             "?" if self.metrics.lag is None else self.metrics.lag,
             self.metrics.dead_lettered,
             self.metrics.retries,

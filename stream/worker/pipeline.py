@@ -4,6 +4,10 @@ Order matters: the batch is upserted *before* it is searched, so two duplicates 
 the same batch find each other. A listing only ever matches listings stored before it (by the
 time each listing was first stored, kept across reprocessing, then listing_id), so a pair is
 reported once, by whichever member was processed second, and a replay reports it the same way.
+
+Deletions go first (their retractions delivered, then the listings removed: stream.worker.lifecycle), so
+no listing of the batch matches a listing the batch deletes. Each listing's reported matches are written
+only after its events are delivered (``deliver``), so a crash before computes the same retractions again.
 """
 
 from __future__ import annotations
@@ -23,10 +27,12 @@ from decider.bundle import ModelBundle
 from decider.pairs import CandidatePairs
 from infra.cache import CachedVectors, EmbeddingCache
 from infra.milvus.earlier import is_earlier
+from infra.milvus.lifecycle import StoredState
 from infra.milvus.records import ListingRecord, Neighbour
 from infra.milvus.store import ListingStore
-from stream.events import DeciderRef, DuplicateFound, Match, duplicate_event_id, utc_now_iso
-from stream.worker.incoming import Incoming, latest_per_listing, listing_record
+from stream.events import DeciderRef, DuplicateFound, DuplicateRetracted, Match, duplicate_event_id, utc_now_iso
+from stream.worker.incoming import Incoming, latest_per_listing, listing_record, split_ops
+from stream.worker.lifecycle import Deletion, Deliver, apply_deletions, settled_records, update_retractions
 from stream.worker.photos import PhotoResults, PhotoStep
 
 log = logging.getLogger(__name__)
@@ -43,6 +49,9 @@ class PipelineReport:
     photos_loaded: int = 0
     photo_failures: Counter[str] = field(default_factory=Counter)  # by reason
     duplicates: list[DuplicateFound] = field(default_factory=list)
+    updates: int = 0  # listing-updated events among the listings
+    deletes: int = 0
+    retractions: list[DuplicateRetracted] = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
     @contextmanager
@@ -81,9 +90,13 @@ class DedupPipeline:
         # can be measured and each missed pair explained (not a candidate, or scored below threshold).
         self.on_scored = on_scored
 
-    def process(self, batch: Sequence[Incoming]) -> PipelineReport:
-        items = latest_per_listing(batch)
-        report = PipelineReport(listings=len(items))
+    def process(self, batch: Sequence[Incoming | Deletion], deliver: Deliver | None = None) -> PipelineReport:
+        """``deliver`` sends events and flushes (raising on failure); without it, events are only returned."""
+        items, deletions = split_ops(latest_per_listing(batch))
+        report = PipelineReport(listings=len(items), updates=sum(i.is_update for i in items), deletes=len(deletions))
+        if deletions:
+            with report.timed("delete"):
+                report.retractions += apply_deletions(self.store, self.cache, deletions, deliver)
         if not items:
             return report
         loading = self.photos.start([item.listing for item in items]) if self.photos is not None else None
@@ -95,8 +108,12 @@ class DedupPipeline:
             items, photo_vectors = _with_photos(items, found, report)
         vectors = BatchVectors(text, photo_vectors)
         with report.timed("upsert"):
-            first_seen = self._first_seen(items)
-            records = [listing_record(item, text[i], photo_vectors[i], first_seen[i]) for i, item in enumerate(items)]
+            states = self.store.stored_states([item.listing.listing_id for item in items])
+            first_seen = self._first_seen(items, states)
+            records = [
+                listing_record(item, text[i], photo_vectors[i], first_seen[i], states.get(item.listing.listing_id))
+                for i, item in enumerate(items)
+            ]
             self.store.upsert(records)
         with report.timed("cache"):
             if self.cache is not None:
@@ -126,8 +143,14 @@ class DedupPipeline:
             self.on_scored(pairs, scores)
         with report.timed("decide"):
             report.duplicates = self._events(items, pairs, scores)
-        with report.timed("match_groups"):
-            self._store_match_groups(records, report.duplicates, [*(n for found in chosen for n in found), *members])
+        checked = [(item.listing.listing_id, item.source) for item in items]
+        retractions = update_retractions(checked, states, report.duplicates) if self.store.reported else []
+        report.retractions += retractions
+        if deliver is not None and (report.duplicates or retractions):
+            with report.timed("deliver"):
+                deliver([*report.duplicates, *retractions])
+        with report.timed("settle"):
+            self._settle(records, report.duplicates, [*(n for found in chosen for n in found), *members])
         return report
 
     def _vectors(self, items: Sequence[Incoming], report: PipelineReport) -> np.ndarray:
@@ -151,16 +174,15 @@ class DedupPipeline:
                     self.cache.put_by_content({hashes[i]: CachedVectors(vectors[i], None) for i in missing})
         return vectors
 
-    def _first_seen(self, items: Sequence[Incoming]) -> list[int]:
+    def _first_seen(self, items: Sequence[Incoming], stored: dict[str, StoredState]) -> list[int]:
         """When each listing was first stored: kept across reprocessing, now for new listings.
 
         Matching runs against listings stored *before* this one. Ordering by this processing
         time rather than by created_at loses no pair when partitions are consumed out of
         timestamp order, and a replay sees exactly what the first run saw.
         """
-        stored = self.store.first_seen([item.listing.listing_id for item in items])
         now = self.clock_ms()
-        return [stored.get(item.listing.listing_id, now) for item in items]
+        return [stored[i.listing.listing_id].first_seen_ms if i.listing.listing_id in stored else now for i in items]
 
     def _lexical_matches(
         self, items: Sequence[Incoming], order_keys: Sequence[tuple[int, str]]
@@ -237,18 +259,13 @@ class DedupPipeline:
         more = self._candidate_pairs(items, vectors, extra)
         return pairs + more, np.concatenate([scores, self._score(more)]), members
 
-    def _store_match_groups(
+    def _settle(
         self, records: Sequence[ListingRecord], events: Sequence[DuplicateFound], found: Sequence[Neighbour]
     ) -> None:
-        """Each listing that matched joins the group of its best match (rewritten in one upsert)."""
-        if self.group_candidates <= 0 or not self.store.groups or not events:
-            return
-        group_of = {n.listing_id: n.group for n in found}
-        best = {event.listing_id: event.matches[0].listing_id for event in events}  # matches are sorted best first
-        joined = {listing_id: group_of.get(match, match) for listing_id, match in best.items()}
-        self.store.upsert(
-            [dataclasses.replace(r, match_group=joined[r.listing_id]) for r in records if r.listing_id in joined]
-        )
+        """Once the events are delivered, in one upsert: what each listing reported, and for each that matched,
+        the group of its best match."""
+        groups = {n.listing_id: n.group for n in found} if self.group_candidates > 0 and self.store.groups else None
+        self.store.upsert(settled_records(records, events, groups, reported=self.store.reported))
 
     def _candidate_pairs(
         self, items: Sequence[Incoming], vectors: BatchVectors, candidates: Sequence[Sequence[Neighbour]]
@@ -299,7 +316,7 @@ class DedupPipeline:
         # Explanations cost more than scores: only for the pairs that become matches.
         reasons = decider.explain(pairs.rows(accepted))
         matches: dict[str, list[Match]] = {}
-        for i, reason in zip(accepted, reasons):
+        for i, reason in zip(accepted, reasons, strict=True):
             matches.setdefault(pairs.query_ids[i], []).append(
                 Match(
                     listing_id=pairs.candidate_ids[i],
@@ -316,7 +333,7 @@ class DedupPipeline:
         found.sort(key=lambda match: (-match.score, match.listing_id))
         decider = self.model.decider
         return DuplicateFound(
-            event_id=duplicate_event_id(item.listing.listing_id, item.content_hash, self.model.version),
+            event_id=duplicate_event_id(item.listing.listing_id, item.content_hash, self.model.version, item.revision),
             photo_error=item.photo_error,
             listing_id=item.listing.listing_id,
             matches=found,
@@ -347,7 +364,7 @@ def _with_photos(
         )
         if phash is not None or failure is not None
         else item
-        for item, phash, failure in zip(items, found.phashes, found.failures)
+        for item, phash, failure in zip(items, found.phashes, found.failures, strict=True)
     ]
     return updated, list(found.vectors)
 
@@ -355,7 +372,7 @@ def _with_photos(
 def photo_similarity(queries: Sequence[np.ndarray | None], candidates: Sequence[np.ndarray | None]) -> np.ndarray:
     """Cosine of the two photo vectors per pair (both L2-normalised); NaN where either side has none."""
     return np.array(
-        [np.nan if q is None or c is None else float(np.dot(q, c)) for q, c in zip(queries, candidates)],
+        [np.nan if q is None or c is None else float(np.dot(q, c)) for q, c in zip(queries, candidates, strict=True)],
         dtype=np.float32,
     )
 

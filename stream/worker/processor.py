@@ -13,10 +13,21 @@ from dataclasses import dataclass, field
 
 from confluent_kafka import Message
 
-from stream.events import DeadLetter, InvalidEvent, SourcePosition, encode_event, parse_listing
+from stream.events import (
+    EVENT_TYPE_HEADER,
+    DeadLetter,
+    DuplicateFound,
+    DuplicateRetracted,
+    InvalidEvent,
+    ListingDeleted,
+    SourcePosition,
+    encode_event,
+    parse_listing_event,
+)
 from stream.kafka import EventProducer
 from stream.worker.batching import PartitionKey, first_offsets, next_offsets
 from stream.worker.incoming import Incoming
+from stream.worker.lifecycle import Deletion
 from stream.worker.pipeline import DedupPipeline
 
 log = logging.getLogger(__name__)
@@ -34,6 +45,9 @@ class ProcessedBatch:
     next_offsets: dict[PartitionKey, int]
     stage_seconds: dict[str, float] = field(default_factory=dict)
     photos: dict[str, int] = field(default_factory=dict)  # "loaded" or the failure reason -> count
+    updates: int = 0  # listing-updated events processed (counted in ``processed`` too)
+    deletes: int = 0  # listing-deleted events processed (counted in ``processed`` too)
+    retractions: int = 0  # duplicate-retracted events delivered
 
 
 class BatchProcessor:
@@ -57,11 +71,9 @@ class BatchProcessor:
 
     def process(self, messages: Sequence[Message]) -> ProcessedBatch:
         incoming, dead_letters = self.parse(messages)
-        report = self.pipeline.process(incoming)
+        report = self.pipeline.process(incoming, deliver=self.deliver)
         with report.timed("deliver"):
             self.dead_letters.send(dead_letters, messages)
-            for event in report.duplicates:
-                self.producer.send(self.duplicates_topic, event.listing_id, encode_event(event))
             self.producer.flush()
             if self.dead_letters.resend_refused():
                 self.producer.flush()
@@ -69,23 +81,37 @@ class BatchProcessor:
             processed=len(incoming),
             dead_lettered=len(dead_letters),
             duplicates=len(report.duplicates),
+            updates=report.updates,
+            deletes=report.deletes,
+            retractions=len(report.retractions),
             first_offsets=first_offsets(messages),
             next_offsets=next_offsets(messages),
             stage_seconds=report.stage_seconds,
             photos=_photo_outcomes(report.photos_loaded, report.photo_failures),
         )
 
-    def parse(self, messages: Sequence[Message]) -> tuple[list[Incoming], list[DeadLetter]]:
-        incoming: list[Incoming] = []
+    def deliver(self, events: Sequence[DuplicateFound | DuplicateRetracted]) -> None:
+        """Sends the events, keyed by their listing (a retraction follows the event it retracts in its
+        partition), and waits for every delivery report: the pipeline changes Milvus only after."""
+        for event in events:
+            headers = [(EVENT_TYPE_HEADER, event.event_type.encode())]
+            self.producer.send(self.duplicates_topic, event.listing_id, encode_event(event), headers)
+        self.producer.flush()
+
+    def parse(self, messages: Sequence[Message]) -> tuple[list[Incoming | Deletion], list[DeadLetter]]:
+        incoming: list[Incoming | Deletion] = []
         dead_letters: list[DeadLetter] = []
         for message in messages:
             source = SourcePosition(topic=message.topic(), partition=message.partition(), offset=message.offset())
             try:
-                listing = parse_listing(message.value(), max_title_chars=self.max_title_chars)
+                event = parse_listing_event(message.value(), max_title_chars=self.max_title_chars)
             except InvalidEvent as exc:
                 dead_letters.append(DeadLetter(message.key(), message.value(), str(exc), source))
                 continue
-            incoming.append(Incoming(listing=listing, source=source, timestamp_ms=message_timestamp_ms(message)))
+            if isinstance(event, ListingDeleted):
+                incoming.append(Deletion(listing_id=event.listing_id, source=source))
+            else:
+                incoming.append(Incoming(listing=event, source=source, timestamp_ms=message_timestamp_ms(message)))
         return incoming, dead_letters
 
 

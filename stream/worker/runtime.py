@@ -81,6 +81,10 @@ def load_model(settings: Settings, model_dir: Path | None = None) -> ModelBundle
 
 @contextmanager
 def open_runtime(settings: Settings, model: ModelBundle | None = None) -> Iterator[Runtime]:
+    client = settings.kafka.client_config()
+    topics = settings.topics
+    # The broker first: one that cannot be reached is a one-line error before seconds of model loading.
+    ensure_topics(client, [topics.listings, topics.duplicates, topics.dlq], topics.partitions)
     model = model or load_model(settings)
     milvus = settings.milvus
     store = ListingStore(
@@ -94,9 +98,6 @@ def open_runtime(settings: Settings, model: ModelBundle | None = None) -> Iterat
     )
     store.ensure_collection()
     cache = _open_cache(settings, model)
-    client = settings.kafka.client_config()
-    topics = settings.topics
-    ensure_topics(client, [topics.listings, topics.duplicates, topics.dlq], topics.partitions)
     producer = EventProducer.create(client)
     pipeline = DedupPipeline(
         model,

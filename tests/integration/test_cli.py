@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -13,7 +12,7 @@ import orjson
 import pytest
 
 from stream.settings import Settings
-from tests.streaming import committed_and_ends, publish, read
+from tests.streaming import committed_and_ends, publish, read, worker_env
 
 pytestmark = pytest.mark.integration
 DEDUP = [sys.executable, "-m", "stream.commands.cli"]
@@ -21,23 +20,7 @@ DEDUP = [sys.executable, "-m", "stream.commands.cli"]
 
 def cli_env(settings: Settings, milvus_uri: Path) -> dict[str, str]:
     """The same settings as the in-process tests, as the DEDUP_* variables an operator would set."""
-    return {
-        **os.environ,
-        "DEDUP_KAFKA_BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
-        "DEDUP_KAFKA_GROUP_ID": settings.kafka.group_id,
-        "DEDUP_KAFKA_SESSION_TIMEOUT_MS": "6000",
-        "DEDUP_TOPIC_LISTINGS": settings.topics.listings,
-        "DEDUP_TOPIC_DUPLICATES": settings.topics.duplicates,
-        "DEDUP_TOPIC_DLQ": settings.topics.dlq,
-        # Milvus Lite allows one process per file: the CLI gets its own.
-        "DEDUP_MILVUS_URI": str(milvus_uri),
-        "DEDUP_MILVUS_COLLECTION": settings.milvus.collection,
-        "DEDUP_REDIS_URL": settings.redis.url.get_secret_value(),
-        "DEDUP_MODEL_DIR": str(settings.model.model_dir),
-        "DEDUP_ENCODER_DEVICE": "cpu",
-        "DEDUP_WORKER_BATCH_TIMEOUT_S": "0.5",
-        "DEDUP_WORKER_SUMMARY_INTERVAL_S": "1",
-    }
+    return worker_env(settings, milvus_uri, DEDUP_KAFKA_SESSION_TIMEOUT_MS="6000")
 
 
 def test_publish_reports_bad_lines_and_sends_only_the_good_ones(pipeline_settings: Settings, tmp_path: Path) -> None:

@@ -11,13 +11,17 @@ from tests.streaming import duplicate_events, found_pairs, publish
 
 pytestmark = pytest.mark.integration
 
-HOSTILE_IDS = ["o'brien-1", "o'brien-2", 'back\\slash"quote', "x') or true or ('", "tab\there", "ünï-çødé'"]
+# Control characters too: Milvus refuses JSON's \b and \uXXXX escapes (a backspace once stopped the worker).
+HOSTILE_IDS = [
+    "o'brien-1", "o'brien-2", 'back\\slash"quote', "x') or true or ('", "tab\there", "ünï-çødé'",
+    "bell\a-back\bspace", "new\nline\x00nul\u2028",
+]
 
 
 def test_ids_with_quotes_and_backslashes_are_stored_matched_and_reprocessed(
     pipeline_settings: Settings, baseline_model: ModelBundle
 ) -> None:
-    titles = ["Sony Bravia 55 inch 4K TV KD-55X80L"] * 2 + [f"Logitech MX Master {i} mouse" for i in range(4)]
+    titles = ["Sony Bravia 55 inch 4K TV KD-55X80L"] * 2 + [f"Logitech MX Master {i} mouse" for i in range(6)]
     listings = [
         {"listing_id": listing_id, "title": title, "created_at": f"2026-01-01T00:00:0{i}Z"}
         for i, (listing_id, title) in enumerate(zip(HOSTILE_IDS, titles, strict=True))

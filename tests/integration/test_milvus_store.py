@@ -299,3 +299,20 @@ def test_searches_keep_earlier_listings_even_when_later_ones_are_nearer(store: L
         assert found[0][0].listing_id == "o'brien-early"
         assert found[1][0].listing_id.startswith("later-")
         assert len(found[0]) == len(found[1]) == 1
+
+
+def test_a_lexical_collection_opened_with_the_channel_off_still_takes_upserts(
+    milvus_uri: str, unique_name: Callable[[str], str]
+) -> None:
+    """Its rows need the analysed text whether or not the worker searches it (DEDUP_MILVUS_LEXICAL_CANDIDATES=0)."""
+    created = ListingStore(milvus_uri, unique_name("lexical_off"), model_version=MODEL, dim=DIM, lexical=True)
+    created.ensure_collection()
+    created.close()
+    reopened = ListingStore(milvus_uri, created.collection, model_version=MODEL, dim=DIM, lexical=False)
+    reopened.ensure_collection()
+    try:
+        reopened.upsert([replace(r, text="Sony TV") for r in records(unit_vectors(2, seed=4))])
+        assert reopened.count() == 2
+    finally:
+        reopened.drop()
+        reopened.close()

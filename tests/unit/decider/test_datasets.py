@@ -119,7 +119,7 @@ def test_invalid_json_names_the_file_and_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("line", "problem"),
     [
-        ('["a", "A"]', "expected a JSON object, got list"),
+        ('["a", "A"]', "expected a JSON object, got array"),
         ('{"title": "A"}', "listing_id: Field required"),
         ('{"listing_id": 7, "title": "A"}', "listing_id: Input should be a valid string"),
         ('{"listing_id": "b", "title": "  "}', "title: Value error, title is blank"),

@@ -50,7 +50,8 @@ def test_parsing_keeps_the_raw_object_and_validates_it() -> None:
     ("raw", "reason"),
     [
         (b"{", "not valid JSON"),
-        (b'["a"]', "expected a JSON object, got list"),
+        (b'["a"]', "expected a JSON object, got array"),
+        (b"null", "expected a JSON object, got null"),
         (b'{"title": "x"}', "listing_id: Field required"),
         (b'{"listing_id": "a", "title": "   "}', "title: Value error, title is blank"),
         (b'{"listing_id": "a", "title": "x", "price": -1}', "price: Input should be greater than or equal to 0"),

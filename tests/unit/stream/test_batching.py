@@ -88,3 +88,24 @@ def test_an_offset_going_backwards_is_a_bug_that_raises() -> None:
         tracker.check({("t", 0): 9})
     tracker.forget([TopicPartition("t", 0)])
     tracker.check({("t", 0): 3})  # after revocation another owner may have moved it: no history
+
+
+def test_a_revocation_inside_consume_keeps_the_messages_of_partitions_still_owned() -> None:
+    """librdkafka runs the rebalance callback inside consume(); its messages must not land in a dropped list."""
+    clock = FakeClock()
+    batcher = MicroBatcher(max_size=3, timeout_s=10, clock=clock)
+    calls = 0
+
+    def consume(count: int, timeout: float) -> list[FakeMessage]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return [FakeMessage("t", 0, 7)]
+        if calls == 2:
+            batcher.drop_partitions([TopicPartition("t", 0)])  # partition 0 revoked during this call
+            return [FakeMessage("t", 1, 3), FakeMessage("t", 2, 5), FakeMessage("t", 0, 8)]
+        clock.now += timeout  # nothing more
+        return []
+
+    batch = batcher.collect(consume)
+    assert [(m.partition(), m.offset()) for m in batch] == [(1, 3), (2, 5)]

@@ -64,7 +64,7 @@ class FakeProducer:
 
 
 class NoPipeline:
-    def process(self, incoming: Sequence[Incoming]) -> PipelineReport:
+    def process(self, incoming: Sequence[Incoming], deliver: object = None) -> PipelineReport:
         return PipelineReport(listings=len(incoming))
 
 

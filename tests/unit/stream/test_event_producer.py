@@ -1,4 +1,4 @@
-"""stream.kafka.EventProducer against no broker at all: failures surface, closing never hangs."""
+"""stream.kafka: the EventProducer with no broker (failures surface, closing never hangs); consumer settings."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 import pytest
 from confluent_kafka import KafkaException
 
-from stream.kafka import DeliveryError, EventProducer
+from stream.kafka import DeliveryError, EventProducer, consumer_config
 
 UNREACHABLE = {"bootstrap.servers": "127.0.0.1:1", "log_level": 0}
 
@@ -39,3 +39,10 @@ def test_the_default_limit_is_librdkafkas() -> None:
     producer = EventProducer.create(UNREACHABLE)
     assert producer.max_message_bytes == 1_000_000
     producer.close()
+
+
+@pytest.mark.parametrize(("session_ms", "heartbeat_ms"), [(1_000, 333), (6_000, 2_000), (45_000, 3_000)])
+def test_the_heartbeat_stays_inside_a_short_session(session_ms: int, heartbeat_ms: int) -> None:
+    """A session under librdkafka's 3 s heartbeat made every commit fail (UNKNOWN_MEMBER_ID) and retry forever."""
+    assert consumer_config({}, "g", session_ms)["heartbeat.interval.ms"] == heartbeat_ms
+    assert consumer_config({"heartbeat.interval.ms": 250}, "g", session_ms)["heartbeat.interval.ms"] == 250

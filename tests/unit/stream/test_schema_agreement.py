@@ -1,4 +1,5 @@
-"""The listing-created JSON Schema, the worker and ``dedup publish`` give the same verdict on every record."""
+"""The listing-created, -updated and -deleted JSON Schemas, the worker and ``dedup publish`` give the same verdict
+on every record."""
 
 from __future__ import annotations
 
@@ -65,7 +66,28 @@ RECORDS: list[tuple[dict[str, Any], str]] = [
     ({"images": "one.jpg"}, "images not a list"),
     ({"images": ["one.jpg", 2]}, "images with a number"),
     ({"colour": {"nested": [1, {"deep": None}]}}, "unknown fields are kept"),
+    ({"op": "created"}, "op created"),
+    ({"op": "updated"}, "an update"),
+    ({"op": "updated", "title": None}, "an update without a title"),
+    ({"op": "updated", "title": " "}, "an update with a blank title"),
+    ({"op": "updated", "title": "x" * 1_001}, "an update with a title over the limit"),
+    ({"op": "updated", "created_at": 1e30}, "an update with created_at beyond INT64"),
+    ({"op": "updated", "listing_id": "é" * 129}, "an update with a listing_id over 256 bytes"),
+    ({"op": "deleted", "title": None}, "a delete"),
+    ({"op": "deleted"}, "a delete carrying the listing's fields"),
+    ({"op": "deleted", "title": None, "listing_id": None}, "a delete without a listing_id"),
+    ({"op": "deleted", "title": None, "listing_id": ""}, "a delete with an empty listing_id"),
+    ({"op": "deleted", "title": None, "listing_id": "é" * 129}, "a delete with a listing_id over 256 bytes"),
+    ({"op": "deleted", "title": None, "listing_id": 7}, "a delete with a numeric listing_id"),
+    ({"op": "deleted", "title": None, "deleted_at": "2026-11-30T10:00:00Z"}, "a delete with deleted_at"),
+    ({"op": "deleted", "title": None, "deleted_at": "not a date"}, "a delete with deleted_at not a date"),
+    ({"op": "deleted", "title": None, "deleted_at": 1e30}, "a delete with deleted_at beyond INT64"),
+    ({"op": "bogus"}, "an unknown op"),
+    ({"op": "DELETED", "title": None}, "an op in capitals"),
+    ({"op": None}, "a null op"),
+    ({"op": 2}, "a numeric op"),
 ]
+OP_SCHEMAS = ("listing-created", "listing-updated", "listing-deleted")
 
 
 def record(change: dict[str, Any]) -> dict[str, Any]:
@@ -73,9 +95,20 @@ def record(change: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in merged.items() if value is not None or name not in ("title", "listing_id")}
 
 
+def schemas_accepting(value: dict[str, Any]) -> list[str]:
+    found = []
+    for name in OP_SCHEMAS:
+        schema = orjson.loads((SCHEMA_DIR / f"{name}.schema.json").read_bytes())
+        if jsonschema.Draft202012Validator(schema).is_valid(value):
+            found.append(name)
+    return found
+
+
 def schema_accepts(value: dict[str, Any]) -> bool:
-    schema = orjson.loads((SCHEMA_DIR / "listing-created.schema.json").read_bytes())
-    return jsonschema.Draft202012Validator(schema).is_valid(value)
+    """One of the listings topic's schemas accepts it (``op`` tells them apart: never two)."""
+    accepting = schemas_accepting(value)
+    assert len(accepting) <= 1, accepting
+    return bool(accepting)
 
 
 def worker_accepts(raw: bytes) -> bool:
