@@ -39,7 +39,7 @@ from infra.milvus.collection_checks import (
     parse_server_version,
     warn_about_channels_off,
 )
-from infra.milvus.errors import StoreError, masked_uri
+from infra.milvus.errors import StoreError, StoreUnavailable, masked_uri
 from infra.milvus.failures import FAILURES, translate
 from infra.milvus.lifecycle import warn_without_retractions
 from infra.milvus.lifecycle_calls import LifecycleCalls
@@ -68,6 +68,7 @@ from infra.milvus.searches import SearchCalls
 log = logging.getLogger(__name__)
 
 DEFAULT_REQUEST_TIMEOUT_S = 30.0
+CONNECT_ATTEMPTS = 3
 
 
 class ListingStore(SearchCalls, LifecycleCalls):
@@ -257,11 +258,20 @@ class ListingStore(SearchCalls, LifecycleCalls):
                     f"Milvus uri {self.shown_uri!r} is neither http(s)://host:port nor a local path ending in .db"
                 )
             Path(self.uri).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        with self._milvus_errors("connect"):
-            # Dedicated: pymilvus otherwise shares one channel per address across clients and keeps it after
-            # they close; Milvus Lite stops a file's server with its last client and may reuse the port, so a
-            # later store could be handed the dead channel (seen in CI as GOAWAY "too_many_pings").
-            return MilvusClient(uri=self.uri, token=token or "", timeout=self._timeout, dedicated=True)
+        for attempt in range(1, CONNECT_ATTEMPTS + 1):
+            try:
+                with self._milvus_errors("connect"):
+                    # Dedicated: pymilvus otherwise shares one channel per address across clients and keeps it
+                    # after they close; Milvus Lite stops a file's server with its last client and may reuse the
+                    # port, so a later store could be handed the dead channel.
+                    return MilvusClient(uri=self.uri, token=token or "", timeout=self._timeout, dedicated=True)
+            except StoreUnavailable as exc:
+                # gRPC still shares the TCP connection between channels; one the server closed with GOAWAY
+                # "too_many_pings" fails the next call once, then reconnects (seen in CI, at connect).
+                if attempt == CONNECT_ATTEMPTS or not _closed_for_pinging(exc):
+                    raise
+                log.warning("Milvus at %s closed the connection (too many pings); connecting again", self.shown_uri)
+        raise AssertionError("unreachable")  # the loop returns or raises
 
     def _create_collection(self) -> None:
         client = self._client_or_raise()
@@ -381,3 +391,13 @@ def _is_lite_uri(uri: str) -> bool:
 def _last_per_id(records: Sequence[ListingRecord]) -> list[ListingRecord]:
     """Milvus rejects or arbitrarily resolves duplicate keys within one upsert; keep the last."""
     return list({record.listing_id: record for record in records}.values())
+
+
+def _closed_for_pinging(exc: BaseException) -> bool:
+    """Whether a gRPC GOAWAY "too many pings" (the server's keepalive policy) is behind ``exc``."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if "too many pings" in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
