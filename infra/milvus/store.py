@@ -395,9 +395,11 @@ def _last_per_id(records: Sequence[ListingRecord]) -> list[ListingRecord]:
 
 def _closed_for_pinging(exc: BaseException) -> bool:
     """Whether a gRPC GOAWAY "too many pings" (the server's keepalive policy) is behind ``exc``."""
+    visited: set[int] = set()
     seen: BaseException | None = exc
-    while seen is not None:
+    while seen is not None and id(seen) not in visited:  # pymilvus raises `e from e`: the chain can loop
         if "too many pings" in str(seen).lower():
             return True
+        visited.add(id(seen))
         seen = seen.__cause__ or seen.__context__
     return False

@@ -64,3 +64,12 @@ def test_other_connect_failures_are_not_retried(monkeypatch: pytest.MonkeyPatch,
     with pytest.raises(StoreUnavailable, match="retry later"):
         store_module.ListingStore(str(tmp_path / "m.db"), "listings", model_version="m")
     assert len(attempts) == 1
+
+
+def test_an_exception_chain_that_loops_ends_the_search_for_a_goaway() -> None:
+    """pymilvus raises `e from e`; walking __cause__ must not spin forever."""
+    from infra.milvus.store import _closed_for_pinging
+
+    error = MilvusException(code=2, message="Fail connecting to server")
+    error.__cause__ = error
+    assert _closed_for_pinging(error) is False
