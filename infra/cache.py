@@ -39,6 +39,7 @@ _TEXT_AND_IMAGE = 0x02
 _FLOAT32 = np.dtype("<f4")
 _CONTENT = "content"
 _LISTING = "listing"
+KINDS = (_CONTENT, _LISTING)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ class EmbeddingCache:
         self.ttl_seconds = ttl_seconds
         self.errors = 0  # Redis failures swallowed so far
         self.corrupt_values = 0  # values that did not decode and were read as misses
+        # (kind, "hit" | "miss") -> keys looked up: the worker's hit rate (stream.worker.metrics reads it)
+        self._lookups: dict[tuple[str, str], int] = {(kind, result): 0 for kind in KINDS for result in ("hit", "miss")}
         self._lock = threading.Lock()
         self._last_warning_at = float("-inf")
         self._suppressed_warnings = 0
@@ -130,6 +133,11 @@ class EmbeddingCache:
             self._record_failure("ping", exc)
             return False
 
+    def lookup_counts(self) -> dict[tuple[str, str], int]:
+        """Keys looked up so far by (kind, "hit" | "miss"); a failed or undecodable read counts as misses."""
+        with self._lock:
+            return dict(self._lookups)
+
     def content_key(self, content_hash: str) -> str:
         return self._key(_CONTENT, content_hash)
 
@@ -147,6 +155,7 @@ class EmbeddingCache:
             payloads = self._client.mget([self._key(kind, name) for name in unique])
         except redis.RedisError as exc:
             self._record_failure(f"MGET {kind}", exc)
+            self._count_lookups(kind, hits=0, misses=len(unique))
             return {}
         found: dict[str, CachedVectors] = {}
         for name, payload in zip(unique, payloads, strict=True):
@@ -155,7 +164,13 @@ class EmbeddingCache:
                 found[name] = vectors
             elif payload is not None:
                 self._record_corrupt(self._key(kind, name))
+        self._count_lookups(kind, hits=len(found), misses=len(unique) - len(found))
         return found
+
+    def _count_lookups(self, kind: str, *, hits: int, misses: int) -> None:
+        with self._lock:
+            self._lookups[(kind, "hit")] += hits
+            self._lookups[(kind, "miss")] += misses
 
     def _put_many(self, kind: str, items: Mapping[str, CachedVectors]) -> None:
         if not items:

@@ -269,12 +269,15 @@ def utc_now_iso() -> str:
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:
+    from stream.clusters.events import ClusterUpdated  # it builds on this module's events: imported here
+
     return {
         "listing-created.schema.json": ListingCreated.model_json_schema(),
         "listing-updated.schema.json": ListingUpdated.model_json_schema(),
         "listing-deleted.schema.json": ListingDeleted.model_json_schema(),
         "duplicate-found.schema.json": DuplicateFound.model_json_schema(),
         "duplicate-retracted.schema.json": DuplicateRetracted.model_json_schema(),
+        "cluster-updated.schema.json": ClusterUpdated.model_json_schema(),
     }
 
 

@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError as SourceError
 
+from infra.milvus.schema import DEFAULT_IVF, MAX_IVF_NLIST, IvfTuning
 from stream.broker import librdkafka_logger
 
 DEFAULT_STATE_DIR = Path(".dedup")
@@ -70,6 +71,7 @@ class TopicSettings(BaseSettings):
     listings: str = Field(default="listings.created", description="listing-created topic")
     duplicates: str = "listings.duplicates"
     dlq: str = "listings.dlq"
+    clusters: str = Field(default="listings.clusters", description="cluster-updated events (dedup clusters)")
     partitions: int = Field(default=3, ge=1, description="used when the worker creates missing topics")
 
 
@@ -101,6 +103,26 @@ class MilvusSettings(BaseSettings):
         description="when a listing matches, extra candidates from its matches' groups of earlier duplicates;"
         " 0 turns this off",
     )
+    # The IVF index types' recall/speed knob. nlist is fixed when a collection's index is built (an
+    # existing collection keeps its own); nprobe applies from the next start. README: the 1M-vector study.
+    ivf_nlist: int = Field(
+        default=DEFAULT_IVF.nlist,
+        ge=1,
+        le=MAX_IVF_NLIST,
+        description="IVF_* index types: lists per segment, set when the index is built",
+    )
+    ivf_nprobe: int = Field(
+        default=DEFAULT_IVF.nprobe, ge=1, le=MAX_IVF_NLIST, description="IVF_* index types: lists searched per query"
+    )
+
+    @model_validator(mode="after")
+    def _probes_within_lists(self) -> MilvusSettings:
+        if self.ivf_nprobe > self.ivf_nlist:
+            raise ValueError("ivf_nprobe must be <= ivf_nlist")
+        return self
+
+    def ivf_tuning(self) -> IvfTuning:
+        return IvfTuning(nlist=self.ivf_nlist, nprobe=self.ivf_nprobe)
 
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
@@ -131,6 +153,7 @@ class EncoderSettings(BaseSettings):
     device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="encoder device")
     batch_size: int = Field(default=64, ge=1, le=4_096)
     max_length: int = Field(default=64, ge=8, le=512)
+    compile_model: bool = Field(default=False, description="torch.compile the encoders (CUDA only; refused on CPU)")
 
 
 class PhotoSettings(BaseSettings):
@@ -171,12 +194,29 @@ class WorkerSettings(BaseSettings):
     model_config = _config("DEDUP_WORKER_")
 
     batch_max_size: int = Field(default=256, ge=1, le=10_000, description="micro-batch size")
-    batch_timeout_s: float = Field(default=1.0, gt=0, le=60, description="seconds to wait for a micro-batch to fill")
+    batch_timeout_s: float = Field(
+        default=1.0, gt=0, le=60, description="the longest a micro-batch waits for its first message, and fills"
+    )
+    batch_linger_ms: float = Field(
+        default=5.0, ge=0, le=60_000, description="a micro-batch closes once a poll this long brings no more messages"
+    )
+    pipelined: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="encode the next micro-batch while this one is in Milvus and Kafka; auto: on with a Milvus"
+        " server, off with Milvus Lite (it runs in the worker's process, on the same cores)",
+    )
     summary_interval_s: float = Field(default=5.0, gt=0)
     max_title_chars: int = Field(default=1_000, ge=1)
     retry_backoff_s: float = Field(default=1.0, gt=0)
     retry_max_backoff_s: float = Field(default=30.0, gt=0)
-    metrics_port: int | None = Field(default=None, ge=1, le=65_535, description="serve Prometheus metrics on this port")
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65_535, description="serve Prometheus /metrics, /healthz and /readyz on this port"
+    )
+    # Longer than the loop's longest healthy wait (the retry backoff's cap plus a batch's timeout and work):
+    # a worker backing off from a Milvus outage is slow, not stuck, and a restart would not help it.
+    liveness_timeout_s: float = Field(
+        default=120.0, gt=0, description="/healthz fails once the worker loop has not turned for this long"
+    )
     shutdown_grace_s: float = Field(
         default=30.0, gt=0, description="on SIGTERM, how long the batch in hand may take before exiting uncommitted"
     )
@@ -185,6 +225,43 @@ class WorkerSettings(BaseSettings):
     def _backoff_order(self) -> WorkerSettings:
         if self.retry_max_backoff_s < self.retry_backoff_s:
             raise ValueError("retry_max_backoff_s must be >= retry_backoff_s")
+        if self.liveness_timeout_s <= self.retry_max_backoff_s + self.batch_timeout_s:
+            raise ValueError("liveness_timeout_s must exceed retry_max_backoff_s + batch_timeout_s")
+        return self
+
+
+class ClusterSettings(BaseSettings):
+    """``dedup clusters``: the faust app and its guard against giant clusters (stream.clusters.guard)."""
+
+    model_config = _config("DEDUP_CLUSTERS_")
+
+    app_id: str = Field(default="listing-dedup-clusters", min_length=1, description="faust app id: group, topic prefix")
+    web_port: int = Field(default=6066, ge=1, le=65_535, description="serves /healthz and Prometheus /metrics")
+    web_host: str = Field(default="0.0.0.0", description="address the web port binds")
+    data_dir: Path = Field(default=DEFAULT_STATE_DIR / "clusters", description="faust's data folder")
+    # memory: the table lives on the heap (~1.4 KB a linked listing, benchmarks/bench_clusters.py) and a
+    # start reads the whole changelog; rocksdb: on disk under data_dir, and a start reads only what the
+    # local copy lacks. The changelog is the durable copy either way.
+    store: Literal["memory", "rocksdb"] = Field(
+        default="memory", description="where the cluster table lives: memory (small catalogs) or rocksdb (data_dir)"
+    )
+    rocksdb_cache_mb: int = Field(
+        default=128, ge=8, le=65_536, description="store=rocksdb: its block cache (faust's own default is 2 GiB)"
+    )
+    free_size: int = Field(default=8, ge=2, description="merges up to this size need only the decider's verdict")
+    base_score: float = Field(
+        default=0.9, ge=0, lt=1, description="past free_size a merge into n listings needs 1-(1-base)*free_size/n"
+    )
+    max_size: int = Field(default=100, ge=2, le=10_000, description="a merge past this size goes to review instead")
+    history: int = Field(default=20, ge=0, le=1_000, description="merges recorded per cluster")
+    replication_factor: int = Field(
+        default=1, ge=1, description="of the topics the app creates (its table's changelog); 3 on a real cluster"
+    )
+
+    @model_validator(mode="after")
+    def _sizes(self) -> ClusterSettings:
+        if self.free_size > self.max_size:
+            raise ValueError("free_size must be <= max_size")
         return self
 
 
@@ -197,6 +274,7 @@ CONCERNS: dict[str, type[BaseSettings]] = {
     "photos": PhotoSettings,
     "model": ModelSettings,
     "worker": WorkerSettings,
+    "clusters": ClusterSettings,
 }
 
 
@@ -211,6 +289,7 @@ class Settings:
     photos: PhotoSettings
     model: ModelSettings
     worker: WorkerSettings
+    clusters: ClusterSettings
 
     def __init__(self, **overrides: dict[str, Any]) -> None:
         for concern, cls in CONCERNS.items():

@@ -132,7 +132,11 @@ def pipeline_settings(
         redis={"url": redis_url},
         encoder={"device": "cpu"},
         model={"model_dir": baseline_model.directory},
-        worker={"batch_max_size": 64, "batch_timeout_s": 0.5, "summary_interval_s": 1.0, "retry_backoff_s": 0.2},
+        # Pipelined although Milvus is Lite (auto would turn it off): the tests run the path servers take.
+        worker={
+            "batch_max_size": 64, "batch_timeout_s": 0.5, "summary_interval_s": 1.0, "retry_backoff_s": 0.2,
+            "pipelined": "on",
+        },
     )
 
 

@@ -21,9 +21,10 @@ import torch.nn.functional as F
 from PIL import Image
 from timm.models.vision_transformer import VisionTransformer
 
+from encoders.batching import autocast, compiled, host_buffer, run_overlapped, to_device
 from encoders.errors import EncoderError, ReducerError
 from encoders.reducer import PcaReducer
-from encoders.text import _SHORT_HASH, _autocast, pick_device
+from encoders.text import _SHORT_HASH, pick_device
 
 CONFIG_FILE = "image-encoder.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -69,7 +70,7 @@ class ImageEncoder:
     """
 
     def __init__(self, model_dir: Path, config: dict[str, Any], model: VisionTransformer, device: torch.device,
-                 batch_size: int) -> None:
+                 batch_size: int, *, compile_model: bool = False) -> None:
         self.model_dir = model_dir
         self.name = str(config.get("name") or model_dir.resolve().name)
         self.version = _encoder_version(self.name, config, _weights_file(model_dir))
@@ -82,10 +83,15 @@ class ImageEncoder:
         self._mean = np.asarray(image["mean"], dtype=np.float32).reshape(1, 1, 3)
         self._std = np.asarray(image["std"], dtype=np.float32).reshape(1, 1, 3)
         self._model = model
+        # Batches are (B, 3, size, size): static first; a new B (a short batch) makes torch mark it dynamic.
+        self._features = compiled(model.forward_features, device, enabled=compile_model, dynamic=None)
         self.reducer = _load_reducer(model_dir, self.version, self.dim)
 
     @classmethod
-    def load(cls, model_dir: Path | str, device: str = "auto", batch_size: int = 32) -> ImageEncoder:
+    def load(
+        cls, model_dir: Path | str, device: str = "auto", batch_size: int = 32, *, compile_model: bool = False
+    ) -> ImageEncoder:
+        """``compile_model`` runs the ViT through ``torch.compile`` (CUDA only: ValueError on CPU)."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         model_dir = Path(model_dir)
@@ -93,7 +99,8 @@ class ImageEncoder:
         torch_device = pick_device(device)
         model = build_vit(config["architecture"])
         _load_weights(model, _weights_file(model_dir))
-        return cls(model_dir, config, model.float().to(torch_device).eval(), torch_device, batch_size)
+        model = model.float().to(torch_device).eval()
+        return cls(model_dir, config, model, torch_device, batch_size, compile_model=compile_model)
 
     def __repr__(self) -> str:
         reducer = self.reducer.version if self.reducer is not None else None
@@ -104,11 +111,10 @@ class ImageEncoder:
         """Embed ``images``; row ``i`` of the ``(len(images), dim)`` result belongs to ``images[i]``."""
         _check_images(images)
         embeddings = np.empty((len(images), self.dim), dtype=np.float32)
-        for start in range(0, len(images), self.batch_size):
-            batch = images[start : start + self.batch_size]
-            pixels = np.stack([self.preprocess(image) for image in batch])
-            embeddings[start : start + len(batch)] = self._encode_batch(torch.from_numpy(pixels))
-        return embeddings
+        # Every photo becomes the same square, so batches need no sorting: consecutive rows, fixed shape.
+        batches = [np.arange(start, min(start + self.batch_size, len(images)))
+                   for start in range(0, len(images), self.batch_size)]
+        return run_overlapped(batches, lambda rows: self._launch([images[row] for row in rows]), embeddings)
 
     def reduced(self, images: Sequence[Image.Image]) -> np.ndarray:
         """The ``(len(images), reducer.dim)`` vectors stored in the index."""
@@ -124,16 +130,25 @@ class ImageEncoder:
         pixels = (np.asarray(square, dtype=np.float32) / 255.0 - self._mean) / self._std
         return pixels.transpose(2, 0, 1)
 
-    def _encode_batch(self, pixels: torch.Tensor) -> np.ndarray:
-        with torch.inference_mode(), _autocast(self.device):
-            tokens = self._model.forward_features(pixels.to(self.device))
+    def _launch(self, batch: Sequence[Image.Image]) -> torch.Tensor:
+        """Resize on the host, then queue the ViT: the batch's unit vectors, left on the device."""
+        pixels = host_buffer((len(batch), 3, self.input_size, self.input_size), torch.float32, self.device)
+        filled = pixels.numpy()
+        for row, image in enumerate(batch):
+            filled[row] = self.preprocess(image)
+        return self.embed_pixels(pixels)
+
+    def embed_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
+        """Unit vectors on the device for preprocessed ``(B, 3, size, size)`` pixels (what :meth:`preprocess` gives)."""
+        with torch.inference_mode(), autocast(self.device):
+            tokens = self._features(to_device(pixels, self.device))
             # Pool and normalise in fp32: bf16 means over hundreds of tokens lose visible precision.
             tokens = tokens.float()
             if self.pooling == "cls":
                 pooled = tokens[:, 0]
             else:
                 pooled = tokens[:, self._model.num_prefix_tokens :].mean(dim=1)
-            return F.normalize(pooled, p=2, dim=1).cpu().numpy()
+            return F.normalize(pooled, p=2, dim=1)
 
 
 def resize_center_crop(image: Image.Image, size: int) -> Image.Image:

@@ -7,7 +7,13 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-CONSISTENCY = "Strong"  # a listing upserted a moment ago must be found by the next search
+# The collection's default, the reindex copy's reads, and a client's reads before its first write: Strong
+# waits for every write acknowledged anywhere before the read (on a server, up to a time tick: ~200 ms).
+CONSISTENCY = "Strong"
+# A client's reads after its own writes: they wait only for writes up to this client's last one. A batch
+# upserts before it searches, so that covers its own listings, its earlier batches', and every other
+# worker's acknowledged before that upsert: what Strong would add is only later than the batch's own listings.
+AFTER_OWN_WRITES = "Session"
 # Members returned per group query: a group larger than this is compared with its latest members.
 MEMBER_QUERY_LIMIT = 16_384
 

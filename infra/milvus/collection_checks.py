@@ -52,6 +52,27 @@ def check_buildable_index(index_type: str, profiles: Mapping[str, IndexProfile],
         )
 
 
+def existing_index_type(
+    index: Mapping[str, Any], requested: str, profiles: Mapping[str, IndexProfile], collection: str
+) -> str:
+    """The index type an existing collection has (kept: rebuilding is the operator's call), with a warning
+    where it, or its IVF lists, differ from what the settings ask for."""
+    existing = str(index.get("index_type", requested)).upper()
+    if existing != requested:
+        log.warning(
+            "collection %r already has index type %s; ignoring the requested %s (drop the collection to rebuild)",
+            collection, existing, requested,
+        )
+    profile = profiles.get(existing)
+    built_nlist, wanted_nlist = index.get("nlist"), profile.build_params.get("nlist") if profile else None
+    if built_nlist is not None and wanted_nlist is not None and int(built_nlist) != wanted_nlist:
+        log.warning(  # a server reports it; Lite does not
+            "collection %r was indexed with nlist %s; DEDUP_MILVUS_IVF_NLIST=%s applies to new indexes only",
+            collection, built_nlist, wanted_nlist,
+        )
+    return existing
+
+
 def parse_server_version(version: object) -> tuple[int, int]:
     """(major, minor) of what the server reports; an unreadable one is taken as current."""
     match = re.search(r"(\d+)\.(\d+)", str(version))

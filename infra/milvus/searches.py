@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from infra.milvus.chunking import CONSISTENCY, SEARCH_CHUNK_QUERIES, chunks
+from infra.milvus.chunking import SEARCH_CHUNK_QUERIES, chunks
 from infra.milvus.earlier import OrderKey, search_earlier
 from infra.milvus.records import Neighbour
 from infra.milvus.schema import (
@@ -49,6 +49,7 @@ class SearchCalls:
 
     if TYPE_CHECKING:
 
+        def _read_level(self) -> str: ...
         def _client_or_raise(self) -> MilvusClient: ...
         def _layout_or_raise(self) -> ImageLayout: ...
         def _milvus_errors(self, action: str) -> AbstractContextManager[None]: ...
@@ -136,7 +137,7 @@ class SearchCalls:
                     limit=limit,
                     search_params=dict(search_params),
                     output_fields=self._hit_fields(),
-                    consistency_level=CONSISTENCY,
+                    consistency_level=self._read_level(),
                     timeout=self._timeout,
                 )
                 neighbours.extend([to_neighbour(hit) for hit in query_hits] for query_hits in hits)

@@ -26,6 +26,7 @@ from pymilvus.exceptions import MilvusException
 
 from infra.milvus.aliases import claim, drop_aliases, physical_name, resolve
 from infra.milvus.chunking import (
+    AFTER_OWN_WRITES,
     CONSISTENCY,
     FETCH_CHUNK_IDS,
     MEMBER_QUERY_LIMIT,
@@ -36,6 +37,7 @@ from infra.milvus.collection_checks import (
     check_buildable_index,
     check_model_version,
     check_schema,
+    existing_index_type,
     parse_server_version,
     warn_about_channels_off,
 )
@@ -45,6 +47,7 @@ from infra.milvus.lifecycle import warn_without_retractions
 from infra.milvus.lifecycle_calls import LifecycleCalls
 from infra.milvus.records import ListingRecord, Neighbour
 from infra.milvus.schema import (
+    DEFAULT_IVF,
     FIRST_SEEN_FIELD,
     IMAGE_FIELD,
     LEXICAL_FIELD,
@@ -55,6 +58,7 @@ from infra.milvus.schema import (
     TEXT_FIELD,
     VECTOR_FIELDS,
     ImageLayout,
+    IvfTuning,
     collection_schema,
     index_profiles,
     index_specs,
@@ -90,6 +94,7 @@ class ListingStore(SearchCalls, LifecycleCalls):
         request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S,
         lexical: bool = False,
         aliased: bool = True,
+        ivf: IvfTuning = DEFAULT_IVF,
     ) -> None:
         if dim < 1:
             raise ValueError(f"dim must be positive, got {dim}")
@@ -104,11 +109,12 @@ class ListingStore(SearchCalls, LifecycleCalls):
         self.model_version = model_version
         self.dim = dim
         self.index_type = index_type.upper()
-        self.is_lite = _is_lite_uri(uri)
+        self.is_lite = is_lite_uri(uri)
         # pymilvus retries failed calls until this timeout; without one it retries for minutes.
         self._timeout = request_timeout_s
-        self._profiles = index_profiles(dim)
+        self._profiles = index_profiles(dim, ivf)
         self._search_index_type: str | None = None  # the index the open collection really has
+        self._wrote = False  # by this client: its reads may then use AFTER_OWN_WRITES (infra.milvus.chunking)
         self._image_layout: ImageLayout | None = None
         self._lexical_requested = lexical
         self.lexical = False  # whether the open collection has the BM25 channel (see ensure_collection)
@@ -175,6 +181,7 @@ class ListingStore(SearchCalls, LifecycleCalls):
         with self._milvus_errors("upsert"):
             for chunk in chunks(rows, UPSERT_CHUNK_ROWS):
                 self._client_or_raise().upsert(self.collection, chunk, timeout=self._timeout)
+                self._wrote = True
 
     def first_seen(self, ids: Sequence[str]) -> dict[str, int]:
         """When each stored listing was first stored (one query); new listings are absent."""
@@ -190,7 +197,7 @@ class ListingStore(SearchCalls, LifecycleCalls):
                     # Not ids=: pymilvus quotes string keys without escaping them (a ' ends the literal).
                     filter=f"listing_id in {string_list_literal(chunk)}",
                     output_fields=["listing_id", FIRST_SEEN_FIELD],
-                    consistency_level=CONSISTENCY,
+                    consistency_level=self._read_level(),
                     timeout=self._timeout,
                 )
                 found.update((str(row["listing_id"]), int(row[FIRST_SEEN_FIELD])) for row in rows)
@@ -211,7 +218,7 @@ class ListingStore(SearchCalls, LifecycleCalls):
                 filter=f"{MATCH_GROUP_FIELD} in {string_list_literal(wanted)}",
                 output_fields=MEMBER_FIELDS,
                 limit=limit,
-                consistency_level=CONSISTENCY,
+                consistency_level=self._read_level(),
                 timeout=self._timeout,
             )
         return [neighbour_from_member(row) for row in rows]
@@ -230,7 +237,7 @@ class ListingStore(SearchCalls, LifecycleCalls):
                     # Not ids=: pymilvus quotes string keys without escaping them (a ' ends the literal).
                     filter=f"listing_id in {string_list_literal(chunk)}",
                     output_fields=VECTOR_FIELDS,
-                    consistency_level=CONSISTENCY,
+                    consistency_level=self._read_level(),
                     timeout=self._timeout,
                 )
                 found.update(vectors_from_row(row) for row in rows)
@@ -244,10 +251,14 @@ class ListingStore(SearchCalls, LifecycleCalls):
                 self.collection,
                 filter="",
                 output_fields=["count(*)"],
-                consistency_level=CONSISTENCY,
+                consistency_level=self._read_level(),
                 timeout=self._timeout,
             )
         return int(rows[0]["count(*)"])
+
+    def _read_level(self) -> str:
+        """Session once this client upserted (its searches follow its upserts); Strong before, and after a delete."""
+        return AFTER_OWN_WRITES if self._wrote else CONSISTENCY
 
     # ---------------------------------------------------------------- collection setup
 
@@ -334,13 +345,7 @@ class ListingStore(SearchCalls, LifecycleCalls):
     def _existing_index_type(self) -> str:
         index_name = self._indexes_on(TEXT_FIELD)[0]
         index = self._client_or_raise().describe_index(self.collection, index_name, timeout=self._timeout)
-        existing = str(index.get("index_type", self.index_type)).upper()
-        if existing != self.index_type:
-            log.warning(
-                "collection %r already has index type %s; ignoring the requested %s (drop the collection to rebuild)",
-                self.collection, existing, self.index_type,
-            )
-        return existing
+        return existing_index_type(index, self.index_type, self._profiles, self.collection)
 
     def _image_layout_for_server(self) -> ImageLayout:
         if self.is_lite:
@@ -384,7 +389,7 @@ class ListingStore(SearchCalls, LifecycleCalls):
         return type(error)(str(error).replace(self.uri, self.shown_uri)) if self.uri != self.shown_uri else error
 
 
-def _is_lite_uri(uri: str) -> bool:
+def is_lite_uri(uri: str) -> bool:
     return not uri.startswith(("http://", "https://", "tcp://", "unix:"))
 
 

@@ -7,7 +7,6 @@ module (and with it torch, transformers, pymilvus, scikit-learn) is imported onl
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -21,10 +20,14 @@ from decider.training.config import TrainConfig
 from encoders.errors import EncoderError, ReducerError
 from infra.milvus.errors import StoreError
 from infra.stack.errors import StackError
+from stream.benchmark.errors import BenchError
 from stream.broker import BrokerError
+from stream.commands.bench import BENCH_SERVICE_FLAGS, BenchOptions
+from stream.commands.check import CHECK_SERVICE_FLAGS, CheckOptions
 from stream.commands.exit_codes import EXIT_BROKER_UNAVAILABLE, EXIT_FAILED, EXIT_USAGE
 from stream.commands.flags import add_flags, parsed
 from stream.commands.options import (
+    CLUSTERS_FLAGS,
     METRICS_FLAG,
     SERVICE_FLAGS,
     DemoOptions,
@@ -41,6 +44,7 @@ from stream.commands.options import (
     without,
 )
 from stream.commands.reindex import add_reindex_parser, parsed_reindex
+from stream.logs import configure_logging, default_log_format
 from stream.reindex.errors import ReindexError
 from stream.replay import ReplayError
 from stream.settings import SettingsError
@@ -59,6 +63,7 @@ USER_ERRORS = (
     EncoderError,
     ReducerError,
     KafkaException,
+    BenchError,
     FileNotFoundError,
 )
 # The TrainConfig fields `dedup train` takes; the others keep their defaults.
@@ -129,6 +134,17 @@ def build_parser() -> OneLineParser:
     add_flags(demo, DemoOptions)
     add_service_flags(demo, without(SERVICE_FLAGS, "--model"))  # its --model replaces the model it fits
 
+    bench = commands.add_parser("bench", help="worker events/s against the bare encoder, latency at half load, memory")
+    add_flags(bench, BenchOptions)
+    add_service_flags(bench, {flag: SERVICE_FLAGS[flag] for flag in BENCH_SERVICE_FLAGS})
+
+    check = commands.add_parser("check", help="broker, Milvus, Redis and the model reachable: one line each, exit code")
+    add_flags(check, CheckOptions)
+    add_service_flags(check, {flag: SERVICE_FLAGS[flag] for flag in CHECK_SERVICE_FLAGS})
+
+    clusters = commands.add_parser("clusters", help="group duplicate pairs into clusters (a faust app), until stopped")
+    add_service_flags(clusters, {"--bootstrap-servers": SERVICE_FLAGS["--bootstrap-servers"]} | CLUSTERS_FLAGS)
+
     generate = commands.add_parser("generate", help="write a synthetic catalog with known duplicates (shared data layout)")
     add_flags(generate, GenerateOptions)
     return parser
@@ -173,6 +189,18 @@ def dispatch(args: argparse.Namespace) -> int:
         from stream.commands.demo import cmd_demo
 
         return cmd_demo(parsed(DemoOptions, args), settings_from(args))
+    if command == "bench":
+        from stream.commands.bench import cmd_bench
+
+        return cmd_bench(parsed(BenchOptions, args), settings_from(args))
+    if command == "check":
+        from stream.commands.check import cmd_check
+
+        return cmd_check(parsed(CheckOptions, args), settings_from(args))
+    if command == "clusters":
+        from stream.commands.clusters import cmd_clusters
+
+        return cmd_clusters(settings_from(args), args.log_level)
     from stream.commands.generate import cmd_generate
 
     return cmd_generate(parsed(GenerateOptions, args))
@@ -180,14 +208,10 @@ def dispatch(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=getattr(args, "log_level", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for chatty in ("faiss.loader", "httpx"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)  # library start-up noise, not our events
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
+        # Commands without service flags take the environment's format (a bad DEDUP_LOG_FORMAT is one line).
+        configure_logging(getattr(args, "log_level", "INFO"), getattr(args, "log_format", None) or default_log_format())
         return dispatch(args)
     except USER_ERRORS as exc:
         print(f"dedup: error: {one_line(exc)}", file=sys.stderr)

@@ -15,6 +15,7 @@ from pydantic import Field
 from pydantic.dataclasses import dataclass
 
 from stream.commands.flags import Cli, add_override
+from stream.logs import LOG_FORMAT_VARIABLE, LOG_FORMATS, default_log_format
 from stream.settings import CONCERNS, DEFAULT_KAFKA_PORT, DEFAULT_REDIS_PORT, DEFAULT_STATE_DIR, Settings, env_variable
 
 DATA_HELP = "a folder in the layout of shared/data/<set>"
@@ -176,11 +177,14 @@ SERVICE_FLAGS: dict[str, tuple[str, str]] = {
     "--device": ("encoder", "device"),
 }
 METRICS_FLAG = {"--metrics-port": ("worker", "metrics_port")}
+# `dedup clusters`: its faust app's id (its consumer group and topic prefix) and web port.
+CLUSTERS_FLAGS = {"--app-id": ("clusters", "app_id"), "--web-port": ("clusters", "web_port")}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 def add_service_flags(parser: argparse.ArgumentParser, flags: dict[str, tuple[str, str]]) -> None:
-    """``flags`` (a selection of SERVICE_FLAGS) and --log-level; unset flags leave the environment's value."""
+    """``flags`` (a selection of SERVICE_FLAGS), --log-level and --log-format; unset flags leave the
+    environment's value."""
     group = parser.add_argument_group("services (override DEDUP_* environment variables)")
     for flag, (concern, field) in flags.items():
         cls = CONCERNS[concern]
@@ -192,6 +196,10 @@ def add_service_flags(parser: argparse.ArgumentParser, flags: dict[str, tuple[st
         "-v", "--verbose", dest="log_level", action="store_const", const="DEBUG",
         help="--log-level DEBUG, librdkafka's own log lines included",
     )  # fmt: skip
+    group.add_argument(
+        "--log-format", type=str.lower, choices=LOG_FORMATS, default=default_log_format(),
+        help=f"text lines, or one JSON object per line (level, logger, message, timestamp); {LOG_FORMAT_VARIABLE}",
+    )  # fmt: skip
 
 
 def without(flags: dict[str, tuple[str, str]], *names: str) -> dict[str, tuple[str, str]]:
@@ -201,6 +209,6 @@ def without(flags: dict[str, tuple[str, str]], *names: str) -> dict[str, tuple[s
 def settings_from(args: argparse.Namespace) -> Settings:
     """The environment's settings with the service flags given on top."""
     overrides: dict[str, dict[str, object]] = {concern: {} for concern in CONCERNS}
-    for concern, field in (SERVICE_FLAGS | METRICS_FLAG).values():
+    for concern, field in (SERVICE_FLAGS | METRICS_FLAG | CLUSTERS_FLAGS).values():
         overrides[concern][field] = getattr(args, f"{concern}.{field}", None)  # absent from a command: unset
     return Settings(**overrides)

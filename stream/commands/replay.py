@@ -64,7 +64,7 @@ def run_replay(options: ReplayOptions, settings: Settings, stop: threading.Event
                 consumer,
                 runtime.processor(),
                 topic=settings.topics.listings,
-                batcher=runtime.batcher(),
+                batcher=runtime.batcher(fill=True),
                 commit=options.group is not None,
                 stop=stop,
                 on_progress=progress.update,

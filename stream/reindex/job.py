@@ -233,6 +233,7 @@ def _store(settings: Settings, collection: str, model_version: str, dim: int) ->
         dim=dim,
         token=milvus.token.get_secret_value() if milvus.token else None,
         index_type=milvus.index_type,
+        ivf=milvus.ivf_tuning(),
         lexical=milvus.lexical_candidates > 0,
         aliased=False,
     )

@@ -105,7 +105,7 @@ class TopicCopy:
             consumer.close()  # the Replayer closes it otherwise
             raise
         worker = self.settings.worker
-        batcher = MicroBatcher(worker.batch_max_size, worker.batch_timeout_s)
+        batcher = MicroBatcher(worker.batch_max_size, worker.batch_timeout_s, linger_s=worker.batch_timeout_s)  # fill
         replayer = Replayer(
             consumer, self.processor, topic=topic, batcher=batcher, commit=False, stop=self.stop,
             on_progress=self.on_progress,

@@ -31,9 +31,10 @@ class BatchConsumer:
         self.batcher = batcher
         self.stop = stop or threading.Event()
 
-    def next_batch(self, limit: int | None = None) -> list[Message]:
-        """Up to the batcher's size (or ``limit``) messages, or what arrived before its timeout."""
-        return self.batcher.collect(self._consume, limit)
+    def next_batch(self, limit: int | None = None, *, wait: bool = True) -> list[Message]:
+        """Up to the batcher's size (or ``limit``) messages: what is at hand once the first arrived (within the
+        batcher's timeout; without ``wait``, only what is at hand now)."""
+        return self.batcher.collect(self._consume, limit, wait=wait)
 
     def _consume(self, count: int, timeout_s: float) -> list[Message]:
         return self.consumer.consume(num_messages=count, timeout=timeout_s)

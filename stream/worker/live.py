@@ -1,12 +1,18 @@
 """The worker: consume micro-batches, run the pipeline, deliver events, then commit.
 
 Commit order, per batch (nothing is committed until everything before it succeeded):
-  1. upsert the batch's listings into Milvus (inside DedupPipeline.process)
+  1. upsert the batch's listings into Milvus (inside DedupPipeline.finish)
   2. produce duplicate-found events and dead letters
   3. flush the producer and check every delivery report
   4. synchronously commit offset+1 for each partition in the batch
 A crash anywhere before 4 means the batch is consumed again: the upserts are idempotent and the
 event ids deterministic, so reprocessing is harmless.
+
+Pipelined (the default), the next batch is consumed, parsed and encoded on a second thread while this
+one goes through 1-4, so the encoder works while Milvus and Kafka do. Batches still reach Milvus one
+after the other, in order, so each listing sees every listing stored before it; a batch whose partitions
+are revoked while it is in flight is finished and committed inside the revocation, and a batch that fails
+takes the one prepared behind it back with it (both are consumed again).
 """
 
 from __future__ import annotations
@@ -14,7 +20,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
@@ -25,11 +33,12 @@ from stream.kafka import DeliveryError
 from stream.worker import faults
 from stream.worker.batching import MicroBatcher, OffsetTracker, PartitionKey, first_offsets
 from stream.worker.consumer import BatchConsumer
+from stream.worker.health import WorkerHealth
 from stream.worker.idle import IdleTimer
 from stream.worker.metrics import SummaryLog, WorkerMetrics
 
 if TYPE_CHECKING:  # the processor pulls in the model (torch): the worker's loop is tested without it
-    from stream.worker.processor import BatchProcessor
+    from stream.worker.processor import BatchProcessor, PreparedBatch
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +46,18 @@ RETRYABLE = (StoreUnavailable, DeliveryError)
 # --until-idle: this long without any assignment from the group is a failure, not idleness.
 JOIN_LIMIT_S = 120.0
 LAG_TIMEOUT_S = 1.0
+
+
+@dataclass
+class InFlight:
+    """A consumed batch being prepared (parsed, encoded) on the prepare thread, not yet in Milvus."""
+
+    messages: list[Message]
+    prepared: Future[PreparedBatch]
+    started: float
+
+    def partitions(self) -> set[PartitionKey]:
+        return {(m.topic(), m.partition()) for m in self.messages}
 
 
 class Worker(BatchConsumer):
@@ -50,14 +71,17 @@ class Worker(BatchConsumer):
         topic: str,
         batcher: MicroBatcher,
         metrics: WorkerMetrics | None = None,
+        health: WorkerHealth | None = None,
         summary_interval_s: float = 5.0,
         retry_backoff_s: float = 1.0,
         retry_max_backoff_s: float = 30.0,
+        pipelined: bool = True,
         stop: threading.Event | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(consumer, processor, topic=topic, batcher=batcher, stop=stop)
         self.metrics = metrics or WorkerMetrics()
+        self.health = health or WorkerHealth()  # /healthz, /readyz (stream.worker.health)
         self.summary = SummaryLog(self.metrics, summary_interval_s, clock)
         self.retry_backoff_s = retry_backoff_s
         self.retry_max_backoff_s = retry_max_backoff_s
@@ -65,24 +89,52 @@ class Worker(BatchConsumer):
         self.offsets = OffsetTracker()
         self._backoff = retry_backoff_s
         self.idle = IdleTimer(clock)
+        self.pipelined = pipelined
+        self._in_flight: InFlight | None = None
+        self._preparing: ThreadPoolExecutor | None = None
 
     def run(self, *, max_events: int | None = None, until_idle: float | None = None) -> WorkerMetrics:
         """Runs until stopped, until ``max_events`` were consumed, or after ``until_idle`` idle seconds
         (polled with partitions assigned and nothing to give: stream.worker.idle)."""
         self.idle = IdleTimer(self.clock)
+        self._preparing = ThreadPoolExecutor(1, thread_name_prefix="dedup-prepare")
         self.consumer.subscribe([self.topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
         try:
             while not self.stop.is_set() and not self._reached(max_events):
-                limit = None if max_events is None else max_events - self._consumed()
-                messages = self.next_batch(limit)
+                self.health.beat()  # a loop that stops turning (a call that never returns) fails /healthz
+                messages = self._next_messages(max_events)
                 self.summary.maybe_log(self.lag)
-                if messages:
-                    self._process_with_retry(messages)
-                elif until_idle is not None and self._idle_enough(until_idle):
-                    break
+                upcoming = self._start(messages) if messages else None
+                if self._in_flight is not None and not self._finish(self._in_flight, upcoming):
+                    upcoming = None  # rewound with the batch that failed
+                self._in_flight = upcoming
+                if self._in_flight is not None and not self.pipelined:
+                    self._finish(self._in_flight, None)
+                    self._in_flight = None
+                if self._in_flight is None and not messages and until_idle is not None:
+                    if self._idle_enough(until_idle):
+                        break
+            if self._in_flight is not None and not self.stop.is_set():  # at max_events: finish the last one
+                self._finish(self._in_flight, None)
+            # Stopped: the batch in hand was finished; the one prepared behind it is consumed again after a restart.
         finally:
+            self.health.stopped()
+            self._in_flight = None  # an error left it uncommitted: it is consumed again after a restart
+            self._preparing.shutdown(wait=True, cancel_futures=True)
             self.consumer.close()
         return self.metrics
+
+    def _next_messages(self, max_events: int | None) -> list[Message]:
+        """The next batch; with one in flight, only what is at hand (waiting would hold that one back)."""
+        in_flight = len(self._in_flight.messages) if self._in_flight is not None else 0
+        limit = None if max_events is None else max_events - self._consumed() - in_flight
+        if limit is not None and limit <= 0:
+            return []
+        return self.next_batch(limit, wait=self._in_flight is None)
+
+    def _start(self, messages: list[Message]) -> InFlight:
+        assert self._preparing is not None
+        return InFlight(messages, self._preparing.submit(self.processor.prepare, messages), self.clock())
 
     def _consume(self, count: int, timeout_s: float) -> list[Message]:
         started = self.clock()
@@ -109,31 +161,37 @@ class Worker(BatchConsumer):
         self.idle.busy()
         return False
 
-    def _process_with_retry(self, messages: list[Message]) -> None:
-        """Process and commit one batch; a retryable failure rewinds to the batch's start instead.
+    def _finish(self, batch: InFlight, upcoming: InFlight | None, *, in_callback: bool = False) -> bool:
+        """Steps 1-4 for a prepared batch; False after a retryable failure, with the batch and ``upcoming``
+        rewound to be consumed again.
 
         Rewinding (seek) rather than holding the batch keeps the consumer polling, so a long
         outage of Milvus or the broker never gets this worker evicted from its group.
         """
-        started = self.clock()
         try:
-            outcome = self.processor.process(messages)
+            outcome = self.processor.finish(batch.prepared.result())
             faults.before_commit()  # fault suite only: DEDUP_FAULT_KILL_BEFORE_COMMIT
             self._commit(outcome.next_offsets)
         except (*RETRYABLE, KafkaException) as exc:
             if isinstance(exc, KafkaException) and exc.args and exc.args[0].fatal():
                 raise
             self.metrics.record_retry()
-            log.warning("batch of %d failed, rewinding, retry in %.1fs: %s", len(messages), self._backoff, exc)
-            self._rewind(first_offsets(messages))
-            self.stop.wait(self._backoff)
+            log.warning("batch of %d failed, rewinding, retry in %.1fs: %s", len(batch.messages), self._backoff, exc)
+            self._rewind(first_offsets([*batch.messages, *(upcoming.messages if upcoming else [])]))
+            if upcoming is not None:
+                upcoming.prepared.cancel()
+            if not in_callback:  # a rebalance must not wait out the backoff
+                self.stop.wait(self._backoff)
             self._backoff = min(self._backoff * 2, self.retry_max_backoff_s)
-            return
+            return False
         self._backoff = self.retry_backoff_s
-        self.metrics.record_batch(outcome.processed, outcome.dead_lettered, outcome.duplicates, self.clock() - started)
+        self.metrics.record_batch(
+            outcome.processed, outcome.dead_lettered, outcome.duplicates, self.clock() - batch.started
+        )
         self.metrics.record_lifecycle(outcome.updates, outcome.deletes, outcome.retractions)
         self.metrics.record_stages(outcome.stage_seconds)
         self.metrics.record_photos(outcome.photos)
+        return True
 
     def _rewind(self, offsets: dict[PartitionKey, int]) -> None:
         for (topic, partition), offset in offsets.items():
@@ -157,13 +215,26 @@ class Worker(BatchConsumer):
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.idle.assigned((tp.topic, tp.partition) for tp in partitions)
+        self.health.set("group", True, "joined")  # readiness: an empty assignment is still a member
         log.info("assigned %s", ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "nothing")
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         log.info("revoked %s", ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "nothing")
+        self._settle_in_flight(partitions)
         self.batcher.drop_partitions(partitions)
         self.offsets.forget(partitions)
         self.idle.revoked((tp.topic, tp.partition) for tp in partitions)
+
+    def _settle_in_flight(self, revoked: Sequence[TopicPartition]) -> None:
+        """A batch in flight from a revoked partition is finished and committed now, while the partition is
+        still ours; if that fails, the partitions it shares with us are rewound, and the batch being
+        collected loses their messages (they come again after the rewind)."""
+        batch = self._in_flight
+        if batch is None or not batch.partitions() & {(tp.topic, tp.partition) for tp in revoked}:
+            return
+        self._in_flight = None
+        if not self._finish(batch, None, in_callback=True):
+            self.batcher.forget_collected(batch.partitions())
 
     def lag(self) -> int | None:
         """Messages between our position and each assigned partition's end; None if the broker does not say."""

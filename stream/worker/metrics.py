@@ -1,15 +1,61 @@
-"""Worker metrics: Prometheus counters for scraping, and the periodic one-line summary."""
+"""Worker metrics: Prometheus counters for scraping, and the periodic one-line summary.
+
+Every name registered here is listed in the README (Command line, `run`) and read by the Grafana
+dashboard (infra/deploy/grafana/dashboards/listing-dedup.json; tests/unit/infra/test_dashboard.py keeps
+the two in step). The worker's HTTP server (stream.worker.health) exposes ``registry``.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 
 log = logging.getLogger(__name__)
+
+# A stage's share of one micro-batch: from well under a millisecond (cache, decide) to seconds (encode on a CPU,
+# a Milvus time tick, a photo download).
+STAGE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+EVENT_OUTCOMES = ("processed", "dead_lettered")
+LIFECYCLE_OPS = ("updated", "deleted")
+
+
+class CacheCounts(Protocol):
+    """What the embedding cache counts (infra.cache.EmbeddingCache): read at scrape time, so infra never
+    imports this layer."""
+
+    def lookup_counts(self) -> dict[tuple[str, str], int]: ...
+
+    @property
+    def errors(self) -> int: ...
+
+
+class CacheCollector(Collector):
+    """``dedup_cache_lookups_total{kind,result}`` and ``dedup_cache_errors_total`` from the cache's own counts."""
+
+    def __init__(self, cache: CacheCounts) -> None:
+        self.cache = cache
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        lookups = CounterMetricFamily(
+            "dedup_cache_lookups",
+            "Redis embedding cache lookups: kind content (a title's vector) or listing (a candidate's), result hit"
+            " or miss (a Redis failure reads as misses)",
+            labels=["kind", "result"],
+        )
+        for (kind, result), count in sorted(self.cache.lookup_counts().items()):
+            lookups.add_metric([kind, result], count)
+        yield lookups
+        yield CounterMetricFamily(
+            "dedup_cache_errors", "Redis failures the cache swallowed (the worker carried on without it)",
+            value=self.cache.errors,
+        )
 
 
 @dataclass
@@ -40,6 +86,10 @@ class WorkerMetrics:
         self._stage_seconds = Counter(
             "dedup_stage_seconds", "Time spent per pipeline stage", ["stage"], registry=self.registry
         )
+        self._stage_duration = Histogram(
+            "dedup_stage_duration_seconds", "Time per pipeline stage per micro-batch", ["stage"],
+            buckets=STAGE_BUCKETS, registry=self.registry,
+        )
         self._lifecycle = Counter(
             "dedup_lifecycle_events", "listing-updated and listing-deleted events processed", ["op"],
             registry=self.registry,
@@ -51,6 +101,26 @@ class WorkerMetrics:
             "dedup_photos", "Listing photos by outcome: loaded, or why not (timeout, too_large, ...)", ["outcome"],
             registry=self.registry,
         )
+        self._watching_cache = False
+        self._known_series()
+
+    def _known_series(self) -> None:
+        """Series with known labels exist at 0 from the start: a rate() over them reads 0, not "no data"."""
+        for outcome in EVENT_OUTCOMES:
+            self._events.labels(outcome)
+        for op in LIFECYCLE_OPS:
+            self._lifecycle.labels(op)
+        self._photos.labels("loaded")
+
+    def watch_cache(self, cache: CacheCounts | None) -> None:
+        """Exposes the embedding cache's hit and miss counts (none without a cache)."""
+        if cache is not None and not self._watching_cache:  # a second registration would be refused
+            self.registry.register(CacheCollector(cache))
+            self._watching_cache = True
+
+    @property
+    def photo_failures(self) -> int:
+        return sum(count for outcome, count in self.photos.items() if outcome != "loaded")
 
     def record_batch(self, processed: int, dead_lettered: int, duplicates: int, seconds: float) -> None:
         self.batches += 1
@@ -76,6 +146,7 @@ class WorkerMetrics:
         for stage, spent in seconds.items():
             self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + spent
             self._stage_seconds.labels(stage).inc(spent)
+            self._stage_duration.labels(stage).observe(spent)
 
     def record_photos(self, outcomes: dict[str, int]) -> None:
         for outcome, count in outcomes.items():
@@ -90,10 +161,6 @@ class WorkerMetrics:
         self.lag = lag
         if lag is not None:
             self._lag.set(lag)
-
-    def serve(self, port: int) -> None:
-        start_http_server(port, registry=self.registry)
-        log.info("metrics on http://0.0.0.0:%d/metrics", port)
 
 
 @dataclass
@@ -117,7 +184,8 @@ class SummaryLog:
         total = self.metrics.processed + self.metrics.dead_lettered
         rate = (total - self._last_total) / (now - self._last_at)
         log.info(
-            "events/s %.1f | processed %d | duplicates %d | retracted %d | lag %s | dlq %d | retries %d",
+            "events/s %.1f | processed %d | duplicates %d | retracted %d | lag %s | dlq %d | retries %d"
+            " | photo failures %d",
             rate,
             self.metrics.processed,
             self.metrics.duplicates,
@@ -125,6 +193,7 @@ class SummaryLog:
             "?" if self.metrics.lag is None else self.metrics.lag,
             self.metrics.dead_lettered,
             self.metrics.retries,
+            self.metrics.photo_failures,
         )
         self._last_at, self._last_total = now, total
         return True

@@ -12,13 +12,9 @@ only after its events are delivered (``deliver``), so a crash before computes th
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,37 +26,13 @@ from infra.milvus.earlier import is_earlier
 from infra.milvus.lifecycle import StoredState
 from infra.milvus.records import ListingRecord, Neighbour
 from infra.milvus.store import ListingStore
-from stream.events import DeciderRef, DuplicateFound, DuplicateRetracted, Match, duplicate_event_id, utc_now_iso
-from stream.worker.incoming import Incoming, latest_per_listing, listing_record, split_ops
+from stream.events import DeciderRef, DuplicateFound, Match, duplicate_event_id, utc_now_iso
+from stream.worker.incoming import Incoming, listing_record
 from stream.worker.lifecycle import Deletion, Deliver, apply_deletions, settled_records, update_retractions
-from stream.worker.photos import PhotoResults, PhotoStep
+from stream.worker.photos import PhotoStep
+from stream.worker.prepare import BatchVectors, ListingPreparer, PipelineReport, PreparedListings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class PipelineReport:
-    """What the pipeline did with one batch: counts, the duplicate-found events, time per stage."""
-
-    listings: int = 0
-    encoded: int = 0
-    cache_hits: int = 0
-    candidates: int = 0
-    photos_loaded: int = 0
-    photo_failures: Counter[str] = field(default_factory=Counter)  # by reason
-    duplicates: list[DuplicateFound] = field(default_factory=list)
-    updates: int = 0  # listing-updated events among the listings
-    deletes: int = 0
-    retractions: list[DuplicateRetracted] = field(default_factory=list)
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-
-    @contextmanager
-    def timed(self, stage: str) -> Iterator[None]:
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + time.perf_counter() - started
 
 
 class DedupPipeline:
@@ -84,6 +56,7 @@ class DedupPipeline:
         self.lexical_candidates = lexical_candidates
         self.group_candidates = group_candidates
         self.photos = photos
+        self.preparer = ListingPreparer(model, cache, photos)
         self.photo_candidates = photo_candidates
         self.clock_ms = lambda: int(time.time() * 1000)
         # Evaluation hook: sees every candidate pair with its score, so the candidate stage's recall
@@ -92,21 +65,21 @@ class DedupPipeline:
 
     def process(self, batch: Sequence[Incoming | Deletion], deliver: Deliver | None = None) -> PipelineReport:
         """``deliver`` sends events and flushes (raising on failure); without it, events are only returned."""
-        items, deletions = split_ops(latest_per_listing(batch))
-        report = PipelineReport(listings=len(items), updates=sum(i.is_update for i in items), deletes=len(deletions))
-        if deletions:
+        return self.finish(self.prepare(batch), deliver)
+
+    def prepare(self, batch: Sequence[Incoming | Deletion]) -> PreparedListings:
+        """The half that needs no store (vectors): the live worker runs it a batch ahead."""
+        return self.preparer.prepare(batch)
+
+    def finish(self, prepared: PreparedListings, deliver: Deliver | None = None) -> PipelineReport:
+        """Deletions, then the listings: upsert, search, decide, deliver (``deliver``), settle."""
+        items, vectors, report = prepared.items, prepared.vectors, prepared.report
+        if prepared.deletions:
             with report.timed("delete"):
-                report.retractions += apply_deletions(self.store, self.cache, deletions, deliver)
+                report.retractions += apply_deletions(self.store, self.cache, prepared.deletions, deliver)
         if not items:
             return report
-        loading = self.photos.start([item.listing for item in items]) if self.photos is not None else None
-        text = self._vectors(items, report)  # photos load meanwhile, on the loader's threads
-        photo_vectors: list[np.ndarray | None] = [None] * len(items)
-        if loading is not None and self.photos is not None:
-            with report.timed("photos"):
-                found = self.photos.finish(loading, [item.listing for item in items])
-            items, photo_vectors = _with_photos(items, found, report)
-        vectors = BatchVectors(text, photo_vectors)
+        text, photo_vectors = vectors.text, vectors.photos
         with report.timed("upsert"):
             states = self.store.stored_states([item.listing.listing_id for item in items])
             first_seen = self._first_seen(items, states)
@@ -152,27 +125,6 @@ class DedupPipeline:
         with report.timed("settle"):
             self._settle(records, report.duplicates, [*(n for found in chosen for n in found), *members])
         return report
-
-    def _vectors(self, items: Sequence[Incoming], report: PipelineReport) -> np.ndarray:
-        """Reduced text vectors, from the content cache where possible."""
-        hashes = [item.content_hash for item in items]
-        with report.timed("cache"):
-            cached = self.cache.get_by_content(hashes) if self.cache is not None else {}
-        missing = [i for i, content_hash in enumerate(hashes) if content_hash not in cached]
-        report.cache_hits = len(items) - len(missing)
-        report.encoded = len(missing)
-        vectors = np.zeros((len(items), self.model.reducer.dim), dtype=np.float32)
-        for i, content_hash in enumerate(hashes):
-            if content_hash in cached:
-                vectors[i] = cached[content_hash].text
-        if missing:
-            texts = [items[i].text for i in missing]
-            with report.timed("encode"):
-                vectors[missing] = self.model.embed(texts)
-            with report.timed("cache"):
-                if self.cache is not None:
-                    self.cache.put_by_content({hashes[i]: CachedVectors(vectors[i], None) for i in missing})
-        return vectors
 
     def _first_seen(self, items: Sequence[Incoming], stored: dict[str, StoredState]) -> list[int]:
         """When each listing was first stored: kept across reprocessing, now for new listings.
@@ -342,31 +294,6 @@ class DedupPipeline:
             detected_at=utc_now_iso(),
             source=item.source,
         )
-
-
-@dataclass(frozen=True)
-class BatchVectors:
-    text: np.ndarray  # (n, dim)
-    photos: Sequence[np.ndarray | None]  # per listing: its photo vector, None without one
-
-
-def _with_photos(
-    items: Sequence[Incoming], found: PhotoResults, report: PipelineReport
-) -> tuple[list[Incoming], list[np.ndarray | None]]:
-    """The items with their photos' hashes and failures, and the photo vectors; counted in ``report``."""
-    report.photos_loaded = found.loaded
-    report.photo_failures.update(found.failed_by_reason)
-    updated = [
-        dataclasses.replace(
-            item,
-            photo_phash=phash,
-            photo_error=None if failure is None else f"{failure.reason}: {failure.message}",
-        )
-        if phash is not None or failure is not None
-        else item
-        for item, phash, failure in zip(items, found.phashes, found.failures, strict=True)
-    ]
-    return updated, list(found.vectors)
 
 
 def photo_similarity(queries: Sequence[np.ndarray | None], candidates: Sequence[np.ndarray | None]) -> np.ndarray:

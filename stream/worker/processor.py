@@ -1,6 +1,8 @@
 """Steps 1-3 of the commit order for one batch: parse, run the pipeline, deliver and flush.
 
-Shared by the live worker and replay; committing (step 4) is the caller's job.
+Shared by the live worker and replay; committing (step 4) is the caller's job. ``prepare`` (parse and
+vectors, no store) and ``finish`` (Milvus, events, dead letters) are apart so that the live worker can
+prepare the next batch while it finishes this one; ``process`` is both, one after the other.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from stream.worker.batching import PartitionKey, first_offsets, next_offsets
 from stream.worker.incoming import Incoming
 from stream.worker.lifecycle import Deletion
 from stream.worker.pipeline import DedupPipeline
+from stream.worker.prepare import PreparedListings
 
 log = logging.getLogger(__name__)
 Position = tuple[str, int, int]  # topic, partition, offset of the source record
@@ -48,6 +51,16 @@ class ProcessedBatch:
     updates: int = 0  # listing-updated events processed (counted in ``processed`` too)
     deletes: int = 0  # listing-deleted events processed (counted in ``processed`` too)
     retractions: int = 0  # duplicate-retracted events delivered
+
+
+@dataclass
+class PreparedBatch:
+    """A batch after parsing and encoding: nothing of it is in Milvus or Kafka yet."""
+
+    messages: Sequence[Message]
+    dead_letters: list[DeadLetter]
+    processed: int  # valid events (listings and deletions)
+    listings: PreparedListings
 
 
 class BatchProcessor:
@@ -70,16 +83,23 @@ class BatchProcessor:
         self.dead_letters = DeadLetterSender(producer, dlq_topic)
 
     def process(self, messages: Sequence[Message]) -> ProcessedBatch:
+        return self.finish(self.prepare(messages))
+
+    def prepare(self, messages: Sequence[Message]) -> PreparedBatch:
         incoming, dead_letters = self.parse(messages)
-        report = self.pipeline.process(incoming, deliver=self.deliver)
+        return PreparedBatch(messages, dead_letters, len(incoming), self.pipeline.prepare(incoming))
+
+    def finish(self, batch: PreparedBatch) -> ProcessedBatch:
+        messages = batch.messages
+        report = self.pipeline.finish(batch.listings, deliver=self.deliver)
         with report.timed("deliver"):
-            self.dead_letters.send(dead_letters, messages)
+            self.dead_letters.send(batch.dead_letters, messages)
             self.producer.flush()
             if self.dead_letters.resend_refused():
                 self.producer.flush()
         return ProcessedBatch(
-            processed=len(incoming),
-            dead_lettered=len(dead_letters),
+            processed=batch.processed,
+            dead_lettered=len(batch.dead_letters),
             duplicates=len(report.duplicates),
             updates=report.updates,
             deletes=report.deletes,

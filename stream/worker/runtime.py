@@ -18,7 +18,9 @@ from infra.milvus.store import ListingStore
 from stream.kafka import EventProducer, consumer_config, ensure_topics
 from stream.settings import Settings
 from stream.worker.batching import MicroBatcher
+from stream.worker.health import WorkerHealth
 from stream.worker.live import Worker
+from stream.worker.metrics import WorkerMetrics
 from stream.worker.photos import PhotoStep, photo_loader
 from stream.worker.pipeline import DedupPipeline
 from stream.worker.processor import BatchProcessor
@@ -46,25 +48,54 @@ class Runtime:
             max_title_chars=self.settings.worker.max_title_chars,
         )
 
-    def batcher(self) -> MicroBatcher:
-        return MicroBatcher(self.settings.worker.batch_max_size, self.settings.worker.batch_timeout_s)
+    def batcher(self, *, fill: bool = False) -> MicroBatcher:
+        """``fill``: batches wait out the timer to fill (backfills want throughput; the live worker, latency)."""
+        worker = self.settings.worker
+        linger_s = worker.batch_timeout_s if fill else worker.batch_linger_ms / 1000
+        return MicroBatcher(worker.batch_max_size, worker.batch_timeout_s, linger_s=linger_s)
+
+    def pipelined(self) -> bool:
+        """Overlapping the encoder with Milvus pays only where Milvus runs elsewhere: Milvus Lite is Python in
+        this process, and measured no faster pipelined, with twice the latency (README, Figures)."""
+        setting = self.settings.worker.pipelined
+        return setting == "on" or (setting == "auto" and not self.store.is_lite)
 
     def consumer(self, group_id: str | None = None) -> Consumer:
         kafka = self.settings.kafka
         return Consumer(consumer_config(kafka.client_config(), group_id or kafka.group_id, kafka.session_timeout_ms))
 
-    def worker(self, stop: threading.Event | None = None) -> Worker:
+    def worker(
+        self, stop: threading.Event | None = None, *, metrics: WorkerMetrics | None = None,
+        health: WorkerHealth | None = None,
+    ) -> Worker:
+        """``health``: told what this runtime opened (model, Milvus, Redis) for /readyz."""
         worker_settings = self.settings.worker
+        metrics = metrics or WorkerMetrics()
+        metrics.watch_cache(self.cache)
+        health = health or WorkerHealth(worker_settings.liveness_timeout_s)
+        self.report_ready(health)
         return Worker(
             self.consumer(),
             self.processor(),
             topic=self.settings.topics.listings,
             batcher=self.batcher(),
+            metrics=metrics,
+            health=health,
             summary_interval_s=worker_settings.summary_interval_s,
             retry_backoff_s=worker_settings.retry_backoff_s,
             retry_max_backoff_s=worker_settings.retry_max_backoff_s,
+            pipelined=self.pipelined(),
             stop=stop,
         )
+
+    def report_ready(self, health: WorkerHealth) -> None:
+        """The model and Milvus answered when this runtime opened; Redis is asked again while it runs."""
+        health.set("model", True, self.model.version)
+        health.set("milvus", True, f"collection {self.settings.milvus.collection}")
+        if self.cache is None:
+            health.set("redis", True, "cache off")
+        else:
+            health.probe("redis", self.cache.ping)
 
 
 def load_model(settings: Settings, model_dir: Path | None = None) -> ModelBundle:
@@ -76,6 +107,7 @@ def load_model(settings: Settings, model_dir: Path | None = None) -> ModelBundle
         device=encoder.device,
         batch_size=encoder.batch_size,
         max_length=encoder.max_length,
+        compile_model=encoder.compile_model,
     )
 
 
@@ -94,6 +126,7 @@ def open_runtime(settings: Settings, model: ModelBundle | None = None) -> Iterat
         dim=model.reducer.dim,
         token=milvus.token.get_secret_value() if milvus.token else None,
         index_type=milvus.index_type,
+        ivf=milvus.ivf_tuning(),
         lexical=milvus.lexical_candidates > 0,
     )
     store.ensure_collection()

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from stream.settings import Settings
 
 from infra.milvus.records import ListingRecord, Neighbour
-from infra.milvus.schema import TEXT_FIELD
+from infra.milvus.schema import TEXT_FIELD, IvfTuning
 from infra.milvus.store import ListingStore
 from infra.stack.processes import log_tail, stop_process
 
@@ -140,7 +140,10 @@ def test_a_server_without_bm25_runs_without_the_lexical_channel(
 def test_store_round_trip_on_a_milvus_server(
     milvus_server_uri: str, unique_name: Callable[[str], str], index_type: str
 ) -> None:
-    store = ListingStore(milvus_server_uri, unique_name("server"), model_version="test-model", index_type=index_type)
+    tuning = IvfTuning(nlist=64, nprobe=32)  # DEDUP_MILVUS_IVF_*; the other types ignore it
+    store = ListingStore(
+        milvus_server_uri, unique_name("server"), model_version="test-model", index_type=index_type, ivf=tuning
+    )
     store.ensure_collection()
     try:
         text, image = clustered_unit_vectors(ROWS, seed=1), clustered_unit_vectors(ROWS, seed=2)
@@ -157,6 +160,8 @@ def test_store_round_trip_on_a_milvus_server(
         index = wait_for_index(milvus_server_uri, store.collection, ROWS)
         assert index["state"] == "Finished", index
         assert index["index_type"] == index_type
+        if index_type.startswith("IVF"):
+            assert int(index["nlist"]) == tuning.nlist, index
 
         recall = recall_at_10(store.search(text[:100], limit=10), text[:100], text)
         assert recall >= MIN_RECALL[index_type], f"{index_type} recall@10 {recall:.3f}"
@@ -191,3 +196,31 @@ def test_the_worker_runs_unchanged_against_a_milvus_server(
     assert len(duplicate_events(settings)) == metrics.duplicates > 0
     committed, ends = committed_and_ends(settings)
     assert committed == ends
+
+
+def test_reads_after_own_writes_see_them_and_every_write_acknowledged_before(
+    milvus_server_uri: str, unique_name: Callable[[str], str]
+) -> None:
+    """The worker's reads use Session once its client wrote (no wait for the next time tick, unlike Strong):
+    a batch searches right after its upsert and must find it, and what another worker stored before it."""
+    name = unique_name("session")
+    mine = ListingStore(milvus_server_uri, name, model_version="test-model", index_type="HNSW")
+    mine.ensure_collection()
+    other = ListingStore(milvus_server_uri, name, model_version="test-model", index_type="HNSW")
+    other.ensure_collection()
+    try:
+        assert mine._read_level() == "Strong", "before its first write a client cannot rely on its own timestamp"
+        text, image = clustered_unit_vectors(40, seed=5), clustered_unit_vectors(40, seed=6)
+        rows = records(text, image)
+        for i in range(0, 40, 2):
+            other.upsert([rows[i]])  # another worker's listing, acknowledged first
+            mine.upsert([rows[i + 1]])  # then this worker's batch ...
+            assert mine._read_level() == "Session"
+            hits = mine.search(text[i : i + 2], limit=1)  # ... searched at once
+            assert [found[0].listing_id for found in hits] == [f"listing-{i}", f"listing-{i + 1}"]
+            assert set(mine.stored_states([f"listing-{i}", f"listing-{i + 1}"])) == {f"listing-{i}", f"listing-{i + 1}"}
+        assert mine.count() == 40
+    finally:
+        mine.drop()
+        mine.close()
+        other.close()

@@ -123,8 +123,8 @@ def test_malformed_events_go_to_the_dlq_with_reasons_and_the_rest_is_processed(
 class CrashAfterDelivery(BatchProcessor):
     """Upserts and delivers, then dies before the commit: the worst moment for a crash."""
 
-    def process(self, messages):  # type: ignore[no-untyped-def]
-        super().process(messages)
+    def finish(self, batch):  # type: ignore[no-untyped-def]
+        super().finish(batch)
         raise RuntimeError("simulated crash before commit")
 
 
@@ -165,11 +165,11 @@ def test_a_crash_before_commit_only_causes_harmless_reprocessing(
 class FlakyStore(BatchProcessor):
     failures_left = 2
 
-    def process(self, messages) -> ProcessedBatch:  # type: ignore[no-untyped-def]
+    def finish(self, batch) -> ProcessedBatch:  # type: ignore[no-untyped-def]
         if self.failures_left:
             self.failures_left -= 1
             raise StoreUnavailable("milvus: connection refused (simulated)")
-        return super().process(messages)
+        return super().finish(batch)
 
 
 def test_a_store_outage_is_retried_with_backoff_and_nothing_is_lost(
@@ -197,13 +197,13 @@ def test_stop_event_finishes_the_batch_in_hand_and_commits(pipeline_settings: Se
     stop = threading.Event()
     with open_runtime(pipeline_settings, baseline_model) as runtime:
         worker = runtime.worker(stop)
-        original = worker.processor.process
+        original = worker.processor.finish
 
-        def process_then_stop(messages):  # type: ignore[no-untyped-def]
+        def finish_then_stop(batch):  # type: ignore[no-untyped-def]
             stop.set()  # SIGTERM arrives while this batch is being processed
-            return original(messages)
+            return original(batch)
 
-        worker.processor.process = process_then_stop  # type: ignore[method-assign]
+        worker.processor.finish = finish_then_stop  # type: ignore[method-assign]
         metrics = worker.run()
     assert metrics.batches == 1 and metrics.processed >= 1
     committed, _ = committed_and_ends(pipeline_settings)

@@ -8,6 +8,7 @@ import pytest
 
 from infra.milvus.earlier import (
     HEADROOM_CAP,
+    SECOND_ROUND_HITS,
     batch_filter,
     exact_filter,
     search_earlier,
@@ -57,8 +58,35 @@ def test_a_query_crowded_out_by_later_listings_is_searched_again_under_its_exact
     found = search_earlier(search, ["q"], 1, "", [(40, "q")])
 
     assert [n.listing_id for n in found[0]] == ["early"]
-    assert len(search.calls) == 2
-    assert search.calls[1][2] == '(first_seen < 40 or (first_seen == 40 and listing_id < "q"))'
+    # wide call, second round (its headroom, the batch of one, is too small as well), then the exact filter
+    assert [call[:2] for call in search.calls] == [(1, 2), (1, 2), (1, 1)]
+    assert search.calls[2][2] == '(first_seen < 40 or (first_seen == 40 and listing_id < "q"))'
+
+
+def test_queries_crowded_out_by_their_batch_mates_are_served_by_the_second_round() -> None:
+    """A fresh collection's batch: all share one first-seen time, and the nearest hits are each other."""
+    batch = [f"b{i}" for i in range(10)]
+    search = FakeSearch([hit(listing_id, 50) for listing_id in reversed(batch)] + [hit("e1", 3), hit("e2", 2)])
+
+    found = search_earlier(search, batch, 2, "", [(50, listing_id) for listing_id in batch])
+
+    assert [n.listing_id for n in found[0]] == ["e1", "e2"]
+    assert [n.listing_id for n in found[1]] == ["b0", "e1"]
+    assert [n.listing_id for n in found[5]] == ["b4", "b3"]
+    # one wide call (10 hits: 2 + the capped headroom of 8), then one call for the two short queries
+    assert [call[:2] for call in search.calls] == [(10, 10), (2, 12)]
+    assert all("listing_id <" not in call[2] for call in search.calls), "no query needed its exact filter"
+
+
+def test_the_second_round_keeps_each_call_under_its_hit_budget() -> None:
+    batch = [f"b{i:03d}" for i in range(300)]
+    search = FakeSearch([hit(listing_id, 50) for listing_id in reversed(batch)])
+
+    search_earlier(search, batch, 20, "", [(50, listing_id) for listing_id in batch])
+
+    second = search.calls[1:]
+    assert second and all(queries * limit <= SECOND_ROUND_HITS for queries, limit, _ in second)
+    assert all(limit == 320 for _, limit, _ in second)
 
 
 def test_the_headroom_is_the_batch_size_up_to_a_cap() -> None:

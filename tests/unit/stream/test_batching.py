@@ -109,3 +109,49 @@ def test_a_revocation_inside_consume_keeps_the_messages_of_partitions_still_owne
 
     batch = batcher.collect(consume)
     assert [(m.partition(), m.offset()) for m in batch] == [(1, 3), (2, 5)]
+
+
+def test_batch_closes_as_soon_as_a_short_poll_brings_nothing_more() -> None:
+    clock = FakeClock()
+    arrivals = [[FakeMessage("t", 0, 0)], [FakeMessage("t", 0, 1), FakeMessage("t", 0, 2)], [], [FakeMessage("t", 0, 3)]]
+    calls: list[tuple[int, float]] = []
+
+    def consume(count: int, timeout: float) -> list[FakeMessage]:
+        calls.append((count, timeout))
+        found = arrivals.pop(0)
+        clock.now += 0.0 if found else timeout
+        return found
+
+    batch = MicroBatcher(max_size=100, timeout_s=1.0, clock=clock, linger_s=0.005).collect(consume)
+    assert [m.offset() for m in batch] == [0, 1, 2], "the batch did not wait out the 1 s timer"
+    assert calls == [(1, 1.0), (99, 0.005), (97, 0.005)], "waits for one message, then only briefly for more"
+    assert clock.now == pytest.approx(0.005)
+
+
+def test_without_wait_only_what_is_at_hand_is_taken() -> None:
+    clock = FakeClock()
+    calls: list[float] = []
+
+    def consume(count: int, timeout: float) -> list[FakeMessage]:
+        calls.append(timeout)
+        clock.now += timeout
+        return []
+
+    batch = MicroBatcher(max_size=100, timeout_s=1.0, clock=clock, linger_s=0.005).collect(consume, wait=False)
+    assert batch == [] and calls == [0.005]
+
+
+def test_a_filling_batcher_waits_out_the_timer_for_a_full_batch() -> None:
+    clock = FakeClock()
+    calls: list[tuple[int, float]] = []
+
+    def consume(count: int, timeout: float) -> list[FakeMessage]:
+        calls.append((count, timeout))
+        if len(calls) == 1:
+            clock.now += 0.5  # the first message came half a second in
+            return [FakeMessage("t", 0, 0)]
+        clock.now += timeout
+        return []
+
+    batch = MicroBatcher(max_size=100, timeout_s=2.0, clock=clock, linger_s=2.0).collect(consume)
+    assert len(batch) == 1 and calls == [(1, 2.0), (99, 1.5)], "after the first message, the rest of the timer"

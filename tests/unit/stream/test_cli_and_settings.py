@@ -4,10 +4,19 @@ import sys
 import pytest
 
 from decider.training.config import TrainConfig
+from infra.milvus.schema import IvfTuning
 from stream.commands.cli import build_parser, main
 from stream.commands.flags import parsed
 from stream.commands.options import GenerateOptions, settings_from
-from stream.settings import KafkaSettings, RedisSettings, Settings, SettingsError, WorkerSettings, build
+from stream.settings import (
+    KafkaSettings,
+    MilvusSettings,
+    RedisSettings,
+    Settings,
+    SettingsError,
+    WorkerSettings,
+    build,
+)
 from tests.paths import REPO_ROOT
 
 HEAVY_MODULES = ("torch", "transformers", "sklearn", "pymilvus", "timm", "scipy", "matplotlib")
@@ -112,6 +121,18 @@ def test_cross_field_settings_are_validated() -> None:
     with pytest.raises(SettingsError) as caught:
         build(WorkerSettings, {"retry_backoff_s": 10, "retry_max_backoff_s": 1})
     assert "retry_max_backoff_s must be >= retry_backoff_s" in str(caught.value)
+
+
+def test_ivf_probes_cannot_exceed_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEDUP_MILVUS_IVF_NLIST", "16")
+    with pytest.raises(SettingsError, match="ivf_nprobe must be <= ivf_nlist"):
+        build(MilvusSettings, {"ivf_nprobe": 32})
+
+
+def test_ivf_settings_become_the_stores_tuning(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEDUP_MILVUS_IVF_NLIST", "1024")
+    monkeypatch.setenv("DEDUP_MILVUS_IVF_NPROBE", "64")
+    assert build(MilvusSettings).ivf_tuning() == IvfTuning(nlist=1024, nprobe=64)
 
 
 def test_the_parser_starts_without_the_heavy_libraries() -> None:

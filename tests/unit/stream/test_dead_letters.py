@@ -14,7 +14,7 @@ from confluent_kafka import Message
 from stream.events import DeadLetter, SourcePosition
 from stream.kafka import DeliveryError
 from stream.worker.incoming import Incoming
-from stream.worker.pipeline import PipelineReport
+from stream.worker.prepare import PipelineReport, PreparedListings
 from stream.worker.processor import BatchProcessor
 
 LIMIT = 10_000
@@ -64,8 +64,11 @@ class FakeProducer:
 
 
 class NoPipeline:
-    def process(self, incoming: Sequence[Incoming], deliver: object = None) -> PipelineReport:
-        return PipelineReport(listings=len(incoming))
+    def prepare(self, incoming: Sequence[Incoming]) -> PreparedListings:
+        return PreparedListings([], [], None, PipelineReport(listings=len(incoming)))  # type: ignore[arg-type]
+
+    def finish(self, prepared: PreparedListings, deliver: object = None) -> PipelineReport:
+        return prepared.report
 
 
 def message(offset: int, value: bytes) -> Message:
