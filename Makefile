@@ -15,7 +15,8 @@ demo: setup
 test: setup
 	$(BIN)/pytest --durations=15
 
-# Kills, freezes and outages of the worker and its services, each checked for zero loss (CI runs it after `test`).
+# Kills, freezes and outages of the worker and its services, each checked for zero loss (9 min; kept out
+# of CI, see .ci/run: run it before a release and after changing the worker's commit path).
 faults: setup
 	$(BIN)/pytest -m faults --durations=10
 
