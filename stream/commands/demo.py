@@ -33,6 +33,7 @@ from decider.evaluation.review import (
 )
 from decider.pairs import CandidatePairs
 from decider.synthetic.catalog import SyntheticCatalog
+from decider.synthetic.coverage import blank_fields_to_coverage, field_coverage
 from decider.synthetic.generator import generate_catalog
 from decider.synthetic.packshots import plan_photos, set_image_paths, write_packshots
 from decider.training.quick_models import fit_baseline_bundle, fit_trained_bundle
@@ -184,8 +185,11 @@ def load_demo_data(options: DemoOptions) -> DemoData:
         source = f"{dataset.name} pairs/{split}.csv"
     else:
         calibration = generate_catalog(n_products=500, seed=options.seed + 1_000)
+        # The decider learns from generated listings with the fields this catalog lacks missing as often.
+        blank_fields_to_coverage(calibration.listings, field_coverage(listings), seed=options.seed)
         calibration_listings = {listing["listing_id"]: listing for listing in calibration.listings}
-        calibration_pairs, source = calibration.pairs(), f"generated catalog, seed {options.seed + 1_000}"
+        calibration_pairs = calibration.pairs()
+        source = f"generated catalog, seed {options.seed + 1_000}, fields as often missing as in {dataset.name}"
     return DemoData(
         dataset.name,
         listings,

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from decider.models.gradient_boosting import GradientBoostingDecider
+from decider.synthetic.coverage import field_coverage
 from decider.synthetic.generator import generate_catalog
 from stream.commands.demo import DEMO_INPUTS, demo_model, demo_model_dir, load_demo_data
 from stream.commands.options import DemoOptions
@@ -40,9 +41,19 @@ def test_a_set_without_train_or_valid_pairs_gets_a_tree_decider(tmp_path: Path) 
     generate_catalog(n_products=60, seed=4).write(root)
     for split in ("train", "valid"):
         (root / "pairs" / f"{split}.csv").unlink()
+    listings_file = root / "listings.jsonl"  # a catalog without brands or model numbers, as many are
+    lines = listings_file.read_text().splitlines()
+    bare = [{**json.loads(line), "brand": None, "model_number": None} for line in lines]
+    listings_file.write_text("".join(json.dumps(listing) + "\n" for listing in bare))
     args = DemoOptions(data=root, state_dir=tmp_path / "state", seed=2, products=60)
-    model = demo_model(args, Settings(encoder={"device": "cpu"}), load_demo_data(args))
+    data = load_demo_data(args)
+    model = demo_model(args, Settings(encoder={"device": "cpu"}), data)
     assert isinstance(model.decider, GradientBoostingDecider)
+    generated = data.calibration_catalog.listings
+    assert not any(listing["brand"] or listing["model_number"] for listing in generated), "trained as they come"
+    assert all(listing["title"] for listing in generated)
+    assert field_coverage(generated)["price"] > 0.8, "fields the catalog has stay about as common"
+    assert "fields as often missing as in" in data.calibration_source
 
 
 def test_the_generated_catalog_comes_with_photos_the_demo_model_learns_from(tmp_path: Path) -> None:
