@@ -1,6 +1,6 @@
-"""A generated catalog fills every field; a real one often lacks brands, prices or model numbers.
+"""A generated catalog fills nearly every field; a real one often lacks brands, prices or model numbers.
 
-A decider grown on generated listings alone never sees those fields missing, and its trees then send a
+A decider grown on generated listings alone rarely sees those fields missing, and its trees then send a
 missing value down whichever branch held most training pairs, which can be the duplicate side (a demo
 on abt-buy-catalog fell from F1 0.81 to 0.38 that way). Blanking each field of the generated listings
 at the rate the catalog at hand lacks it lets the decider learn what a missing field means.
